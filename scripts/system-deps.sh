@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Ovation needs when they are missing: ffmpeg and sox (tests generate real audio),
+# fpcalc from libchromaprint-tools (acoustic fingerprints). Browser tests need chromium and its driver.
+# Safe to run repeatedly: it installs nothing when every tool is already there.
+set -euo pipefail
+
+need=()
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v sox >/dev/null 2>&1 || need+=(sox)
+command -v fpcalc >/dev/null 2>&1 || need+=(libchromaprint-tools)
+if [ "${OVATION_WITH_BROWSER:-0}" = "1" ]; then
+  command -v chromium >/dev/null 2>&1 || need+=(chromium)
+fi
+
+[ ${#need[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "need root to install: ${need[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "installing system packages: ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
