@@ -1,0 +1,1 @@
+"""HTTP API: the Litestar app factory, controllers per resource, guards and schemas."""

@@ -1,0 +1,66 @@
+"""Every error answers JSON naming the problem: ``{"status_code", "code", "detail", "extra"}``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from core.errors import DomainError, Throttled
+
+log = logging.getLogger("ovation.api")
+
+_CODES_BY_STATUS = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+}
+
+
+def _body(status: int, code: str, detail: str, extra: Any = None) -> Response[dict[str, Any]]:
+    content: dict[str, Any] = {"status_code": status, "code": code, "detail": detail}
+    if extra:
+        content["extra"] = extra
+    return Response(content, status_code=status, media_type=MediaType.JSON)
+
+
+def domain_error(_request: Request[Any, Any, Any], exc: DomainError) -> Response[dict[str, Any]]:
+    response = _body(exc.status_code, exc.code, exc.message, exc.extra or None)
+    if isinstance(exc, Throttled):
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    if isinstance(exc, ValidationException):
+        code = "validation_error"
+    elif exc.status_code == 403 and "csrf" in exc.detail.lower():
+        code = "csrf_failed"
+    else:
+        code = _CODES_BY_STATUS.get(exc.status_code, "error")
+    response = _body(exc.status_code, code, exc.detail, exc.extra)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return _body(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "internal server error")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    DomainError: domain_error,
+    HTTPException: http_error,
+    Exception: unexpected_error,
+}

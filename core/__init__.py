@@ -1,0 +1,1 @@
+"""Ovation's shared domain: settings, models, database sessions and the services api/ and workers/ call."""

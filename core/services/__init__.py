@@ -1,0 +1,1 @@
+"""Domain services: plain async functions over an AsyncSession, called by api/ and workers/."""

@@ -1,0 +1,179 @@
+"""Accounts: registration, authentication with lockout, roles."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import passwords
+from core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, Throttled
+from core.models import AccountStatus, Role, User, UserRole
+from core.services import audit
+
+# Deliberately simple: one @, a dot in the domain, no spaces. Deliverability is proven by verification mail.
+EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+SELF_SERVICE_ROLES = frozenset({Role.VOTER, Role.CONTESTANT})
+ALL_ROLES = frozenset(role.value for role in Role)
+
+
+def normalize_email(email: str) -> str:
+    email = email.strip()
+    if len(email) > 254 or not EMAIL_PATTERN.match(email):
+        raise InvalidInput("email is not a valid address", code="invalid_email")
+    local, domain = email.rsplit("@", 1)
+    return f"{local}@{domain.lower()}"
+
+
+def check_roles(roles: Iterable[str], *, allowed: frozenset[str] = ALL_ROLES) -> set[str]:
+    wanted = set(roles)
+    unknown = wanted - ALL_ROLES
+    if unknown:
+        raise InvalidInput(
+            f"unknown role(s): {', '.join(sorted(unknown))}; known roles: {', '.join(sorted(ALL_ROLES))}",
+            code="unknown_role",
+        )
+    refused = wanted - allowed
+    if refused:
+        raise InvalidInput(
+            f"role(s) {', '.join(sorted(refused))} are granted by an admin", code="role_not_allowed"
+        )
+    return wanted
+
+
+async def create_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    username: str,
+    password: str,
+    roles: Iterable[str] = (Role.VOTER,),
+    email_verified: bool = False,
+    actor_id: int | None = None,
+) -> User:
+    email = normalize_email(email)
+    username = username.strip()
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "username must be 3 to 32 letters, digits, '.', '_' or '-'", code="invalid_username"
+        )
+    problem = passwords.password_problem(password, username=username, email=email)
+    if problem:
+        raise InvalidInput(problem, code="weak_password")
+    role_set = check_roles(roles) | {Role.VOTER.value}
+
+    taken = await session.scalar(
+        select(User.id).where(
+            (func.lower(User.email) == email.lower()) | (func.lower(User.username) == username.lower())
+        )
+    )
+    if taken is not None:
+        raise Conflict("an account with this email or username already exists", code="account_exists")
+
+    user = User(
+        email=email,
+        username=username,
+        password_hash=await passwords.hash_password(password),
+        email_verified=email_verified,
+        role_rows=[UserRole(role=role) for role in sorted(role_set)],
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:
+        # Two registrations raced past the check above: the unique index decides.
+        await session.rollback()
+        raise Conflict(
+            "an account with this email or username already exists", code="account_exists"
+        ) from None
+    audit.record(
+        session,
+        actor_id=actor_id if actor_id is not None else user.id,
+        action="user.create",
+        target_type="user",
+        target_id=user.id,
+        details={"roles": sorted(role_set)},
+    )
+    return user
+
+
+async def authenticate(
+    session: AsyncSession,
+    *,
+    login: str,
+    password: str,
+    now: datetime,
+    max_failures: int,
+    lockout: timedelta,
+) -> User:
+    """Check credentials. Repeated failures lock the account for a while, whatever the password then."""
+    login = login.strip().lower()
+    user = await session.scalar(
+        select(User)
+        .where((func.lower(User.email) == login) | (func.lower(User.username) == login))
+        .with_for_update()
+    )
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        retry_after = math.ceil((user.locked_until - now).total_seconds())
+        raise Throttled(
+            "too many failed logins: try again later", retry_after=retry_after, code="account_locked"
+        )
+    valid = await passwords.verify_password(password, user.password_hash if user else None)
+    if user is None:
+        raise NotAuthenticated("wrong email/username or password", code="invalid_credentials")
+    if not valid:
+        user.failed_login_count += 1
+        if user.failed_login_count >= max_failures:
+            user.locked_until = now + lockout
+            user.failed_login_count = 0
+            audit.record(
+                session,
+                actor_id=None,
+                action="user.locked",
+                target_type="user",
+                target_id=user.id,
+                details={"until": user.locked_until.isoformat()},
+            )
+        await session.commit()
+        raise NotAuthenticated("wrong email/username or password", code="invalid_credentials")
+    if user.status == AccountStatus.BANNED:
+        raise NotAuthenticated("this account is banned", code="account_banned")
+    user.failed_login_count = 0
+    user.locked_until = None
+    user.last_login_at = now
+    await session.commit()
+    return user
+
+
+async def get_active_user(session: AsyncSession, user_id: int) -> User | None:
+    user = await session.get(User, user_id)
+    if user is None or user.status != AccountStatus.ACTIVE:
+        return None
+    return user
+
+
+async def set_roles(session: AsyncSession, *, user_id: int, roles: Iterable[str], actor_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise NotFound("no such user", code="user_not_found")
+    role_set = check_roles(roles) | {Role.VOTER.value}
+    previous = sorted(user.roles)
+    user.role_rows = [row for row in user.role_rows if row.role in role_set] + [
+        UserRole(role=role) for role in sorted(role_set - user.roles)
+    ]
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="user.set_roles",
+        target_type="user",
+        target_id=user.id,
+        details={"before": previous, "after": sorted(role_set)},
+    )
+    await session.commit()
+    return user

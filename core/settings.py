@@ -1,0 +1,176 @@
+"""Settings read from ``OVATION_*`` environment variables (and a ``.env`` file when present).
+
+The defaults are the embedded mode: a SQLite file and an upload folder under the data directory, and a Celery
+broker that needs no server (kombu's filesystem transport). Setting ``OVATION_DATABASE_URL`` to PostgreSQL and
+``OVATION_REDIS_URL`` switches to production mode.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+PREFIX = "OVATION_"
+
+
+def _env(name: str, default: str = "") -> str:
+    return os.environ.get(PREFIX + name, default).strip()
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if not raw:
+        return default
+    if raw.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if raw.lower() in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(f"{PREFIX}{name} must be a boolean (true/false), got {raw!r}")
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    try:
+        return int(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
+
+
+def _env_list(name: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in _env(name).split(",") if part.strip())
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str
+    echo: bool = False
+    pool_size: int = 10
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerSettings:
+    """Celery broker. ``redis_url`` empty means the embedded filesystem broker under ``folder``."""
+
+    redis_url: str
+    folder: Path
+
+    @property
+    def embedded(self) -> bool:
+        return not self.redis_url
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Peers allowed to set X-Forwarded-For (reverse proxies). Anyone else's header is ignored.
+    trusted_proxies: tuple[str, ...] = ()
+    secure_cookies: bool = False
+    login_max_failures: int = 5
+    login_lockout_seconds: int = 900
+    rate_limit_per_minute: int = 600
+    credential_rate_limit_per_minute: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class GeoSettings:
+    city_db: str = ""
+    asn_db: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path
+    database: DatabaseSettings
+    broker: BrokerSettings
+    http: HttpSettings
+    geo: GeoSettings
+    upload_dir: Path
+    secret_key: str = field(repr=False)
+    log_json: bool = False
+    log_level: str = "INFO"
+
+    @property
+    def production(self) -> bool:
+        return not self.database.is_sqlite and not self.broker.embedded
+
+
+def _load_or_create_secret(data_dir: Path, production: bool) -> str:
+    """A secret that survives restarts and is shared by every process using the same data directory.
+
+    Production must set OVATION_SECRET_KEY explicitly: a generated file is not shared across hosts.
+    """
+    configured = _env("SECRET_KEY")
+    if configured:
+        if len(configured) < 32:
+            raise ValueError(f"{PREFIX}SECRET_KEY must be at least 32 characters")
+        return configured
+    if production and not _env_bool("ALLOW_GENERATED_SECRET", False):
+        raise ValueError(
+            f"{PREFIX}SECRET_KEY is required in production mode (PostgreSQL + Redis); "
+            f"generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+        )
+    path = data_dir / "secret_key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        candidate = secrets.token_urlsafe(48)
+        # O_EXCL: when several processes start at once, exactly one writes and the others read its value.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(candidate)
+    secret = path.read_text().strip()
+    if len(secret) < 32:
+        raise ValueError(f"{path} holds a secret shorter than 32 characters: delete it to generate a new one")
+    return secret
+
+
+def load_settings() -> Settings:
+    load_dotenv(override=False)
+    data_dir = Path(_env("DATA_DIR", "data")).resolve()
+    database_url = _env("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'ovation.sqlite3'}"
+    if database_url.startswith(("postgres://", "postgresql://")):
+        database_url = "postgresql+asyncpg://" + database_url.split("://", 1)[1]
+    database = DatabaseSettings(
+        url=database_url, echo=_env_bool("DATABASE_ECHO", False), pool_size=_env_int("DATABASE_POOL_SIZE", 10)
+    )
+    broker = BrokerSettings(redis_url=_env("REDIS_URL"), folder=data_dir / "broker")
+    http = HttpSettings(
+        host=_env("HOST", "127.0.0.1"),
+        port=_env_int("PORT", 8000),
+        trusted_proxies=_env_list("TRUSTED_PROXIES"),
+        secure_cookies=_env_bool("SECURE_COOKIES", False),
+        login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+        login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 900),
+        rate_limit_per_minute=_env_int("RATE_LIMIT_PER_MINUTE", 600),
+        credential_rate_limit_per_minute=_env_int("CREDENTIAL_RATE_LIMIT_PER_MINUTE", 20),
+    )
+    production = not database.is_sqlite and not broker.embedded
+    return Settings(
+        data_dir=data_dir,
+        database=database,
+        broker=broker,
+        http=http,
+        geo=GeoSettings(city_db=_env("GEOIP_CITY_DB"), asn_db=_env("GEOIP_ASN_DB")),
+        upload_dir=Path(_env("UPLOAD_DIR") or str(data_dir / "uploads")).resolve(),
+        secret_key=_load_or_create_secret(data_dir, production),
+        log_json=_env_bool("LOG_JSON", production),
+        log_level=_env("LOG_LEVEL", "INFO").upper(),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    return load_settings()

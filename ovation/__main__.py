@@ -1,0 +1,3 @@
+from ovation.cli import main
+
+raise SystemExit(main())
