@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -22,7 +22,7 @@ from litestar.types import ASGIApp
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.auth import session_auth
-from api.controllers.auth import AuthController
+from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.ops import OpsController
 from api.controllers.users import UserAdminController
@@ -82,22 +82,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=UNPROTECTED_PATHS,
         ).middleware
     )
-    # Credential guessing from one address is slowed down here; the account itself locks after repeated
-    # failures (core.services.users.authenticate).
-    middleware.append(
-        RateLimitConfig(
-            rate_limit=("minute", settings.http.credential_rate_limit_per_minute),
-            store="credential_rate_limit",
-            exclude=[r"^(?!/api/auth/(login|register)$)"],
-        ).middleware
-    )
     middleware.append(PrometheusConfig(app_name="ovation", prefix="ovation", group_path=True).middleware)
 
+    # Credential guessing from one address is slowed down here; the account itself locks after repeated
+    # failures (core.services.users.authenticate).
+    credentials = Router(
+        path="/api/auth",
+        route_handlers=[CredentialsController],
+        middleware=[
+            RateLimitConfig(
+                rate_limit=("minute", settings.http.credential_rate_limit_per_minute),
+                store="credential_rate_limit",
+            ).middleware
+        ],
+    )
     return Litestar(
         route_handlers=[
             OpsController,
             MetricsController,
-            AuthController,
+            SessionController,
+            credentials,
             ContestController,
             UserAdminController,
         ],

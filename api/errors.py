@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from core.errors import DomainError, Throttled
@@ -42,13 +42,16 @@ def domain_error(_request: Request[Any, Any, Any], exc: DomainError) -> Response
 
 
 def http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    detail = exc.detail
     if isinstance(exc, ValidationException):
         code = "validation_error"
+    elif isinstance(exc.__cause__, SerializationException):
+        code, detail = "malformed_body", f"malformed request body: {exc.detail}"
     elif exc.status_code == 403 and "csrf" in exc.detail.lower():
         code = "csrf_failed"
     else:
         code = _CODES_BY_STATUS.get(exc.status_code, "error")
-    response = _body(exc.status_code, code, exc.detail, exc.extra)
+    response = _body(exc.status_code, code, detail, exc.extra)
     if exc.headers:
         response.headers.update(exc.headers)
     return response

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,9 @@ JobSender = Callable[[Job], None]
 
 def request_after_commit(session: AsyncSession | Session, job: Job) -> None:
     sync_session = session.sync_session if isinstance(session, AsyncSession) else session
+    if not sync_session.in_transaction():
+        # Without a transaction a rollback would be a no-op and the job would ride along with the next commit.
+        sync_session.begin()
     sync_session.info.setdefault(_PENDING, []).append(job)
 
 
@@ -64,6 +67,8 @@ def _promote_on_commit(session: Session) -> None:
         session.info.setdefault(_COMMITTED, []).extend(pending)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_on_rollback(session: Session, _previous_transaction: Any) -> None:
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_unless_committed(session: Session, transaction: SessionTransaction) -> None:
+    # Fires after after_commit too: by then the jobs were promoted, so only a rollback's jobs remain to drop.
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)

@@ -11,6 +11,10 @@ command -v fpcalc >/dev/null 2>&1 || need+=(libchromaprint-tools)
 if [ "${OVATION_WITH_BROWSER:-0}" = "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
 fi
+# Extra packages a caller needs once (e.g. docker-compose to validate compose.yaml).
+for package in ${OVATION_EXTRA_PACKAGES:-}; do
+  dpkg -s "$package" >/dev/null 2>&1 || need+=("$package")
+done
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

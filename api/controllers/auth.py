@@ -6,6 +6,7 @@ from typing import Any
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,7 +19,7 @@ from core.services import users
 from core.services.users import SELF_SERVICE_ROLES
 
 
-class AuthController(Controller):
+class SessionController(Controller):
     path = "/api/auth"
     tags = ["auth"]
 
@@ -28,9 +29,27 @@ class AuthController(Controller):
         token = ScopeState.from_scope(request.scope).csrf_token
         return {"csrf_token": token if isinstance(token, str) else "", "header": "x-csrftoken"}
 
+    @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT)
+    async def logout(self, request: Request[Any, Any, Any]) -> None:
+        request.clear_session()
+
+    @get("/me", operation_id="getCurrentUser")
+    async def me(self, request: Request[Any, Any, Any]) -> UserOut:
+        return user_out(current_user(request))
+
+
+class CredentialsController(Controller):
+    """Register and log in: mounted behind a stricter per-address rate limit (see api.app)."""
+
+    path = "/"
+    tags = ["auth"]
+
     @post("/register", operation_id="register", opt=PUBLIC)
     async def register(
-        self, request: Request[Any, Any, Any], data: RegisterRequest, db: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[RegisterRequest],
+        db: NamedDependency[AsyncSession],
     ) -> UserOut:
         """Create an account (voter, optionally contestant) and log it in."""
         users.check_roles(data.roles, allowed=frozenset(SELF_SERVICE_ROLES))
@@ -46,7 +65,7 @@ class AuthController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        data: LoginRequest,
+        data: JSONBody[LoginRequest],
         db: NamedDependency[AsyncSession],
     ) -> UserOut:
         http = state.settings.http
@@ -61,11 +80,3 @@ class AuthController(Controller):
         request.clear_session()
         request.set_session({SESSION_USER_KEY: user.id})
         return user_out(user)
-
-    @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT)
-    async def logout(self, request: Request[Any, Any, Any]) -> None:
-        request.clear_session()
-
-    @get("/me", operation_id="getCurrentUser")
-    async def me(self, request: Request[Any, Any, Any]) -> UserOut:
-        return user_out(current_user(request))

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import Parameter
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,7 +44,7 @@ class ContestController(Controller):
 
     @get("/{contest_id:int}", operation_id="getContest", opt=PUBLIC)
     async def get_contest(
-        self, request: Request[Any, Any, Any], contest_id: int, db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], contest_id: FromPath[int], db: NamedDependency[AsyncSession]
     ) -> ContestOut:
         viewer = await optional_user(request)
         contest = await contests.get_contest(
@@ -54,7 +54,7 @@ class ContestController(Controller):
 
     @get("/by-slug/{slug:str}", operation_id="getContestBySlug", opt=PUBLIC)
     async def get_contest_by_slug(
-        self, request: Request[Any, Any, Any], slug: str, db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], slug: FromPath[str], db: NamedDependency[AsyncSession]
     ) -> ContestOut:
         viewer = await optional_user(request)
         contest = await contests.get_contest_by_slug(
@@ -64,7 +64,10 @@ class ContestController(Controller):
 
     @post("/", operation_id="createContest", guards=admin_only)
     async def create_contest(
-        self, request: Request[Any, Any, Any], data: ContestCreate, db: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[ContestCreate],
+        db: NamedDependency[AsyncSession],
     ) -> ContestOut:
         fields = data.given()
         slug = fields.pop("slug")
@@ -77,8 +80,8 @@ class ContestController(Controller):
     async def update_contest(
         self,
         request: Request[Any, Any, Any],
-        contest_id: int,
-        data: ContestRules,
+        contest_id: FromPath[int],
+        data: JSONBody[ContestRules],
         db: NamedDependency[AsyncSession],
     ) -> ContestOut:
         contest = await contests.update_contest(
@@ -88,7 +91,7 @@ class ContestController(Controller):
 
     @post("/{contest_id:int}/open", operation_id="openContest", guards=admin_only, status_code=HTTP_200_OK)
     async def open_contest(
-        self, request: Request[Any, Any, Any], contest_id: int, db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], contest_id: FromPath[int], db: NamedDependency[AsyncSession]
     ) -> ContestOut:
         contest = await contests.set_status(
             db, contest_id=contest_id, actor_id=current_user(request).id, status=ContestStatus.OPEN
@@ -97,7 +100,7 @@ class ContestController(Controller):
 
     @post("/{contest_id:int}/close", operation_id="closeContest", guards=admin_only, status_code=HTTP_200_OK)
     async def close_contest(
-        self, request: Request[Any, Any, Any], contest_id: int, db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], contest_id: FromPath[int], db: NamedDependency[AsyncSession]
     ) -> ContestOut:
         contest = await contests.set_status(
             db, contest_id=contest_id, actor_id=current_user(request).id, status=ContestStatus.CLOSED

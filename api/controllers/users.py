@@ -4,6 +4,7 @@ from typing import Any
 
 from litestar import Controller, Request, put
 from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, requires_role
@@ -22,8 +23,8 @@ class UserAdminController(Controller):
     async def set_roles(
         self,
         request: Request[Any, Any, Any],
-        user_id: int,
-        data: SetRolesRequest,
+        user_id: FromPath[int],
+        data: JSONBody[SetRolesRequest],
         db: NamedDependency[AsyncSession],
     ) -> UserOut:
         user = await users.set_roles(db, user_id=user_id, roles=data.roles, actor_id=current_user(request).id)

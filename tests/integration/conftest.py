@@ -1,0 +1,198 @@
+"""Integration tests: the real app, a real database migrated by Alembic, a real broker and a real worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from tests.integration.services import Backends, discover
+
+BACKENDS: Backends = discover()
+
+# The settings are read once per process from the environment: set them before anything imports them.
+TEST_ENV = {
+    "OVATION_DATABASE_URL": BACKENDS.database_url,
+    "OVATION_REDIS_URL": BACKENDS.redis_url,
+    "OVATION_DATA_DIR": str(BACKENDS.data_dir),
+    "OVATION_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
+    # Tests share one client address; rate limits have their own tests with their own app.
+    "OVATION_RATE_LIMIT_PER_MINUTE": "1000000",
+    "OVATION_CREDENTIAL_RATE_LIMIT_PER_MINUTE": "1000000",
+    "OVATION_LOG_LEVEL": "WARNING",
+}
+os.environ.update(TEST_ENV)
+
+from litestar.testing import AsyncTestClient  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
+
+from api.app import create_app  # noqa: E402
+from core import migrate  # noqa: E402
+from core.db import create_engine, create_sessionmaker  # noqa: E402
+from core.services import users  # noqa: E402
+from core.settings import Settings, get_settings  # noqa: E402
+
+PASSWORD = "a-long-test-passphrase-42"
+
+
+def pytest_report_header() -> str:
+    mode = "PostgreSQL + Redis" if BACKENDS.production else "embedded SQLite + file broker"
+    return f"ovation integration backends: {mode} ({BACKENDS.database_url})"
+
+
+@pytest.fixture(scope="session")
+def settings() -> Settings:
+    migrate.upgrade(BACKENDS.database_url)
+    return get_settings()
+
+
+@pytest.fixture(scope="session")
+def worker(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker process consuming every queue, like production runs it."""
+    log = open(BACKENDS.data_dir / "worker.log", "wb")  # noqa: SIM115 - closed at teardown
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ovation", "worker", "--concurrency", "2", "--loglevel", "INFO"],
+        env={**os.environ, **TEST_ENV},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        _wait_for_worker(process)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _wait_for_worker(process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    import asyncio
+
+    from core.services import ops
+
+    async def seen() -> bool:
+        engine = create_engine(get_settings().database, pooled=False)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return any(f":{process.pid}" in beat.name for beat in await ops.heartbeats(session))
+        finally:
+            await engine.dispose()
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"worker exited with {process.returncode}; see {BACKENDS.data_dir}/worker.log")
+        if asyncio.run(seen()):
+            return
+        time.sleep(0.3)
+    raise RuntimeError(f"worker did not report in within {timeout}s; see {BACKENDS.data_dir}/worker.log")
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[AsyncSession]:
+    engine = create_engine(settings.database, pooled=False)
+    async with create_sessionmaker(engine)() as session:
+        yield session
+    await engine.dispose()
+
+
+@dataclass
+class Api:
+    """A browser-like client: keeps its cookies and sends the CSRF token back like the web pages do."""
+
+    client: AsyncTestClient[Any]
+
+    async def request(self, method: str, path: str, **kwargs: Any) -> Any:
+        if method not in {"GET", "HEAD", "OPTIONS"}:
+            token = self.client.cookies.get("csrftoken")
+            if token is None:
+                await self.client.get("/api/auth/csrf")
+                token = self.client.cookies.get("csrftoken")
+            kwargs.setdefault("headers", {}).setdefault("x-csrftoken", token)
+        return await self.client.request(method, path, **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> Any:
+        return await self.request("GET", path, **kwargs)
+
+    async def post(self, path: str, **kwargs: Any) -> Any:
+        return await self.request("POST", path, **kwargs)
+
+    async def patch(self, path: str, **kwargs: Any) -> Any:
+        return await self.request("PATCH", path, **kwargs)
+
+    async def put(self, path: str, **kwargs: Any) -> Any:
+        return await self.request("PUT", path, **kwargs)
+
+    async def register(self, *, roles: list[str] | None = None, **overrides: Any) -> dict[str, Any]:
+        name = unique_name()
+        body = {"email": f"{name}@example.com", "username": name, "password": PASSWORD, "roles": roles or []}
+        body.update(overrides)
+        response = await self.post("/api/auth/register", json=body)
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def unique_name(prefix: str = "u") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def app(settings: Settings) -> Any:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def api(app: Any) -> AsyncIterator[Api]:
+    async with AsyncTestClient(app=app) as client:
+        yield Api(client)
+
+
+@pytest.fixture
+async def make_api(settings: Settings) -> AsyncIterator[Any]:
+    """Several independent clients, each with its own cookies and its own app instance (the test client runs
+    each app on its own event loop; like several API processes, they share the database and the stores)."""
+    clients: list[AsyncTestClient[Any]] = []
+
+    async def make() -> Api:
+        client = AsyncTestClient(app=create_app(settings))
+        await client.__aenter__()
+        clients.append(client)
+        return Api(client)
+
+    yield make
+    for client in clients:
+        await client.__aexit__(None, None, None)
+
+
+async def create_account(session: AsyncSession, *roles: str) -> tuple[str, int]:
+    name = unique_name()
+    user = await users.create_user(
+        session,
+        email=f"{name}@example.com",
+        username=name,
+        password=PASSWORD,
+        roles=roles,
+        email_verified=True,
+    )
+    await session.commit()
+    return name, user.id
+
+
+@pytest.fixture
+async def admin_api(make_api: Any, db: AsyncSession) -> Api:
+    name, _ = await create_account(db, "admin")
+    client: Api = await make_api()
+    response = await client.post("/api/auth/login", json={"login": name, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return client

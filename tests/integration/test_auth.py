@@ -1,0 +1,164 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.conftest import PASSWORD, Api, unique_name
+
+
+async def test_register_login_me_logout(api: Api) -> None:
+    user = await api.register(roles=["contestant"])
+    assert sorted(user["roles"]) == ["contestant", "voter"]
+    me = await api.get("/api/auth/me")
+    assert me.status_code == 200
+    assert me.json()["username"] == user["username"]
+
+    assert (await api.post("/api/auth/logout")).status_code == 204
+    after = await api.get("/api/auth/me")
+    assert after.status_code == 401
+    assert after.json()["code"] == "not_authenticated"
+
+    login = await api.post("/api/auth/login", json={"login": user["email"].upper(), "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    assert login.json()["last_login_at"] is not None
+    assert (await api.get("/api/auth/me")).json()["id"] == user["id"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"email": "not-an-email", "username": "validname", "password": PASSWORD}, 400, "invalid_email"),
+        ({"email": "a@example.com", "username": "x", "password": PASSWORD}, 400, "validation_error"),
+        ({"email": "a@example.com", "username": "bad name!", "password": PASSWORD}, 400, "invalid_username"),
+        ({"email": "a@example.com", "username": "validname", "password": "short"}, 400, "weak_password"),
+        (
+            {"email": "a@example.com", "username": "validname", "password": "password123"},
+            400,
+            "weak_password",
+        ),
+        ({"email": "a@example.com", "username": "validname"}, 400, "validation_error"),
+        ({"email": "a" * 300 + "@example.com", "username": "validname", "password": PASSWORD}, 400, None),
+        ({"email": "a@example.com", "username": "validname", "password": "p" * 500}, 400, "validation_error"),
+        (
+            {"email": "a@example.com", "username": "validname", "password": PASSWORD, "roles": ["wizard"]},
+            400,
+            "unknown_role",
+        ),
+        (
+            {"email": "a@example.com", "username": "validname", "password": PASSWORD, "roles": ["admin"]},
+            400,
+            "role_not_allowed",
+        ),
+        (
+            {"email": "a@example.com", "username": "validname", "password": PASSWORD, "extra": 1},
+            400,
+            "validation_error",
+        ),
+    ],
+)
+async def test_register_rejects_bad_input(
+    api: Api, body: dict[str, object], status: int, code: str | None
+) -> None:
+    response = await api.post("/api/auth/register", json=body)
+    assert response.status_code == status, response.text
+    payload = response.json()
+    assert payload["status_code"] == status
+    assert payload["detail"]
+    if code:
+        assert payload["code"] == code
+
+
+async def test_malformed_json_is_a_400_naming_the_problem(api: Api) -> None:
+    response = await api.post(
+        "/api/auth/register", content=b'{"email": ', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_body"
+    assert response.json()["detail"].startswith("malformed request body:")
+
+
+async def test_duplicate_username_and_email_are_case_insensitive(api: Api, make_api) -> None:
+    user = await api.register()
+    other: Api = await make_api()
+    response = await other.post(
+        "/api/auth/register",
+        json={
+            "email": unique_name() + "@example.com",
+            "username": user["username"].upper(),
+            "password": PASSWORD,
+        },
+    )
+    assert response.status_code == 409
+    assert response.json()["code"] == "account_exists"
+    response = await other.post(
+        "/api/auth/register",
+        json={"email": user["email"].upper(), "username": unique_name(), "password": PASSWORD},
+    )
+    assert response.status_code == 409
+
+
+async def test_wrong_credentials_then_lockout(api: Api, make_api, settings) -> None:
+    user = await api.register()
+    attacker: Api = await make_api()
+    for _ in range(settings.http.login_max_failures):
+        wrong = await attacker.post(
+            "/api/auth/login", json={"login": user["username"], "password": "wrong-guess-123"}
+        )
+        assert wrong.status_code == 401
+        assert wrong.json()["code"] == "invalid_credentials"
+    locked = await attacker.post("/api/auth/login", json={"login": user["username"], "password": PASSWORD})
+    assert locked.status_code == 429
+    assert locked.json()["code"] == "account_locked"
+    assert int(locked.headers["retry-after"]) > 0
+
+
+async def test_unknown_account_looks_like_a_wrong_password(api: Api) -> None:
+    response = await api.post(
+        "/api/auth/login", json={"login": "nobody-" + unique_name(), "password": PASSWORD}
+    )
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_credentials"
+
+
+async def test_missing_csrf_token_is_refused(api: Api) -> None:
+    await api.register()
+    response = await api.client.post("/api/auth/logout")  # raw client: no x-csrftoken header
+    assert response.status_code == 403
+    assert response.json()["code"] == "csrf_failed"
+    forged = await api.client.post("/api/auth/logout", headers={"x-csrftoken": "0" * 64})
+    assert forged.status_code == 403
+    assert (await api.get("/api/auth/me")).status_code == 200  # still logged in
+
+
+async def test_expired_or_unknown_session_is_401(api: Api) -> None:
+    await api.register()
+    api.client.cookies.set("ovation_session", "f" * 64)
+    response = await api.get("/api/auth/me")
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+async def test_banned_account_loses_its_session_and_cannot_log_in(api: Api, db) -> None:
+    from core.models import User
+
+    user = await api.register()
+    row = await db.get(User, user["id"])
+    row.status = "banned"
+    await db.commit()
+    assert (await api.get("/api/auth/me")).status_code == 401
+    response = await api.post("/api/auth/login", json={"login": user["username"], "password": PASSWORD})
+    assert response.status_code == 401
+    assert response.json()["code"] == "account_banned"
+
+
+async def test_only_admins_set_roles(api: Api, admin_api: Api) -> None:
+    user = await api.register()
+    refused = await api.put(f"/api/admin/users/{user['id']}/roles", json={"roles": ["moderator"]})
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "missing_role"
+    granted = await admin_api.put(f"/api/admin/users/{user['id']}/roles", json={"roles": ["moderator"]})
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["roles"] == ["moderator", "voter"]
+    unknown = await admin_api.put(f"/api/admin/users/{user['id']}/roles", json={"roles": ["wizard"]})
+    assert unknown.status_code == 400
+    missing = await admin_api.put("/api/admin/users/999999999/roles", json={"roles": ["moderator"]})
+    assert missing.status_code == 404

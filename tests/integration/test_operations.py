@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from sqlalchemy import select
+
+from core.jobs import Job, request_after_commit, send_all, take_committed
+from core.models import WorkerHeartbeat
+from tests.integration.conftest import Api
+from workers.app import send_job
+
+
+async def test_health_ready_metrics_and_schema(api: Api, worker) -> None:
+    assert (await api.get("/health")).json() == {"status": "ok"}
+    ready = await api.get("/ready")
+    assert ready.status_code == 200, ready.text
+    checks = ready.json()["checks"]
+    assert checks["database"] == "ok"
+    assert checks["broker"] == "ok"
+    assert any(f":{worker.pid}" in name for name in checks["workers"])
+
+    metrics = await api.get("/metrics")
+    assert metrics.status_code == 200
+    assert "ovation_requests_total" in metrics.text
+
+    schema = await api.get("/schema/openapi.json")
+    assert schema.status_code == 200
+    operations = [op for path in schema.json()["paths"].values() for op in path.values()]
+    assert all(op.get("operationId") for op in operations)
+    assert (await api.get("/schema")).status_code == 200
+
+
+async def _wait_for_heartbeat(db, name: str) -> WorkerHeartbeat | None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        db.expire_all()
+        row: WorkerHeartbeat | None = await db.scalar(
+            select(WorkerHeartbeat).where(WorkerHeartbeat.name == name)
+        )
+        if row is not None:
+            return row
+        await asyncio.sleep(0.2)
+    return None
+
+
+async def test_jobs_are_sent_after_commit_and_dropped_on_rollback(db, worker) -> None:
+    rolled_back, committed = f"rolled-back-{uuid.uuid4().hex}", f"committed-{uuid.uuid4().hex}"
+
+    request_after_commit(db, Job("ovation.ops.heartbeat", (rolled_back,)))
+    await db.rollback()
+    assert take_committed(db) == []
+
+    request_after_commit(db, Job("ovation.ops.heartbeat", (committed,)))
+    assert take_committed(db) == []  # nothing is released before the commit
+    await db.commit()
+    jobs = take_committed(db)
+    assert [job.args for job in jobs] == [(committed,)]
+    assert await asyncio.to_thread(send_all, jobs, send_job) == 1
+
+    # The real worker ran it; the rolled-back job was never sent, so it can never show up.
+    assert await _wait_for_heartbeat(db, committed) is not None
+    assert await db.scalar(select(WorkerHeartbeat).where(WorkerHeartbeat.name == rolled_back)) is None

@@ -1,0 +1,151 @@
+"""The README's run command, as a newcomer runs it: embedded mode, no external server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.integration.conftest import PASSWORD, unique_name
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _embedded_env(data_dir: Path) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("OVATION_")}
+    env["OVATION_DATA_DIR"] = str(data_dir)
+    return env
+
+
+def test_run_serves_ready_within_30s_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    port = _free_port()
+    log = (tmp_path / "run.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ovation", "run", "--port", str(port), "--concurrency", "1"],
+        env=_embedded_env(tmp_path / "data"),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        started = time.monotonic()
+        ready = None
+        while time.monotonic() - started < 30:
+            try:
+                ready = httpx.get(f"{base}/ready", timeout=2)
+                if ready.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.3)
+        assert ready is not None, (tmp_path / "run.log").read_text()
+        assert ready.status_code == 200, (tmp_path / "run.log").read_text()
+        assert ready.json()["checks"] == {
+            "database": "ok",
+            "workers": ready.json()["checks"]["workers"],
+            "broker": "ok",
+        }
+
+        with httpx.Client(base_url=base, timeout=10) as client:
+            token = client.get("/api/auth/csrf").json()["csrf_token"]
+            name = unique_name()
+            registered = client.post(
+                "/api/auth/register",
+                json={"email": f"{name}@example.com", "username": name, "password": PASSWORD},
+                headers={"x-csrftoken": token},
+            )
+            assert registered.status_code == 201, registered.text
+            client.post("/api/auth/logout", headers={"x-csrftoken": token})
+            logged_in = client.post(
+                "/api/auth/login", json={"login": name, "password": PASSWORD}, headers={"x-csrftoken": token}
+            )
+            assert logged_in.status_code == 200, logged_in.text
+            assert client.get("/api/auth/me").json()["username"] == name
+
+        # The worker of the embedded mode is real: it reports in through the file broker's process.
+        deadline = time.monotonic() + 30
+        while not httpx.get(f"{base}/ready").json()["checks"]["workers"] and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert httpx.get(f"{base}/ready").json()["checks"]["workers"]
+
+        children = _children(process.pid)
+        assert len(children) == 3  # api, worker, beat
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=40) == 0
+        time.sleep(0.5)
+        assert [pid for pid in children if _alive(pid)] == []
+    finally:
+        if process.poll() is None:
+            process.kill()
+        log.close()
+
+
+def test_cli_creates_an_admin_and_loads_the_demo(tmp_path: Path) -> None:
+    env = _embedded_env(tmp_path / "data")
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "ovation", *args], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert run("db", "upgrade").returncode == 0
+    name = unique_name()
+    created = run(
+        "users",
+        "create",
+        "--email",
+        f"{name}@example.com",
+        "--username",
+        name,
+        "--password",
+        PASSWORD,
+        "--role",
+        "admin",
+    )
+    assert created.returncode == 0, created.stderr
+    assert "admin" in created.stdout
+    duplicate = run(
+        "users", "create", "--email", f"{name}@example.com", "--username", name, "--password", PASSWORD
+    )
+    assert duplicate.returncode == 2
+    assert "already exists" in duplicate.stderr
+    weak = run("users", "create", "--email", "w@example.com", "--username", "weakling", "--password", "short")
+    assert weak.returncode == 2
+
+    demo = run("demo")
+    assert demo.returncode == 0, demo.stderr
+    assert "songs" in demo.stdout
+    again = run("demo", "--if-empty")
+    assert "nothing loaded" in again.stdout
