@@ -42,11 +42,6 @@ from core.settings import Settings, get_settings  # noqa: E402
 PASSWORD = "a-long-test-passphrase-42"
 
 
-def pytest_report_header() -> str:
-    mode = "PostgreSQL + Redis" if BACKENDS.production else "embedded SQLite + file broker"
-    return f"ovation integration backends: {mode} ({BACKENDS.database_url})"
-
-
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     migrate.upgrade(BACKENDS.database_url)
