@@ -1,0 +1,36 @@
+"""All per-vote detectors, in the order their reasons are listed."""
+
+from __future__ import annotations
+
+from fraud.detectors.accounts import DisposableEmail, NewAccount, SequentialEmail, UnverifiedEmail
+from fraud.detectors.base import Detector
+from fraud.detectors.client import DeviceCookieMissing, FingerprintMissing, ScriptedUserAgent
+from fraud.detectors.devices import SharedDeviceAccounts
+from fraud.detectors.geo import GeoMismatch, IneligibleCountry
+from fraud.detectors.networks import AccountsPerNetwork, DatacenterBurst, HostingAsn, NetworkLockstep
+from fraud.detectors.songs import SongBurst
+from fraud.detectors.timing import RoboticTiming, VoteAfterSignup
+from fraud.detectors.velocity import VELOCITY_DETECTORS
+
+ALL_DETECTORS: tuple[Detector, ...] = (
+    *VELOCITY_DETECTORS,
+    SharedDeviceAccounts(),
+    AccountsPerNetwork(),
+    HostingAsn(),
+    NetworkLockstep(),
+    DatacenterBurst(),
+    ScriptedUserAgent(),
+    FingerprintMissing(),
+    DeviceCookieMissing(),
+    NewAccount(),
+    UnverifiedEmail(),
+    DisposableEmail(),
+    SequentialEmail(),
+    IneligibleCountry(),
+    GeoMismatch(),
+    RoboticTiming(),
+    VoteAfterSignup(),
+    SongBurst(),
+)
+
+__all__ = ["ALL_DETECTORS", "Detector"]
