@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Router
+from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -19,18 +19,27 @@ from litestar.stores.base import Store
 from litestar.stores.file import FileStore
 from litestar.stores.redis import RedisStore
 from litestar.types import ASGIApp
+from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api.auth import session_auth
+from api.auth import SESSION_USER_KEY, RecentUsers, session_auth
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
+from api.controllers.leaderboard import LeaderboardController
+from api.controllers.moderation import ModerationController
 from api.controllers.ops import OpsController
+from api.controllers.pages import PageController, static_router
+from api.controllers.songs import SongController, SongModerationController
 from api.controllers.users import UserAdminController
+from api.controllers.votes import VoteController
 from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
+from api.stores import DatabaseSessionStore, FailOpenStore
 from core.db import create_engine, create_sessionmaker
+from core.geo import GeoLookup
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
+from core.storage import open_storage
 from workers.app import check_broker
 
 UNPROTECTED_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
@@ -41,12 +50,16 @@ class MetricsController(PrometheusController):
     include_in_schema = False
 
 
-def _stores(settings: Settings) -> dict[str, Store]:
-    names = ("sessions", "rate_limit", "credential_rate_limit")
+def _stores(settings: Settings, sessions: DatabaseSessionStore) -> dict[str, Store]:
+    limits = ("rate_limit", "credential_rate_limit", "vote_rate_limit")
+    stores: dict[str, Store] = {"sessions": sessions}
     if settings.broker.embedded:
-        return {name: FileStore(settings.data_dir / name, create_directories=True) for name in names}
-    root = RedisStore.with_client(url=settings.broker.redis_url)
-    return {name: root.with_namespace(name) for name in names}
+        stores.update({name: FileStore(settings.data_dir / name, create_directories=True) for name in limits})
+    else:
+        client = Redis.from_url(settings.broker.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        root = FailOpenStore(RedisStore(client, namespace="ovation"))
+        stores.update({name: root.with_namespace(name) for name in limits})
+    return stores
 
 
 def _trusted_proxy_middleware(trusted: tuple[str, ...]) -> Any:
@@ -57,18 +70,33 @@ def _trusted_proxy_middleware(trusted: tuple[str, ...]) -> Any:
     return wrap
 
 
+def _account_identifier(request: Request[Any, Any, Any]) -> str:
+    user_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
+    return (
+        f"account:{user_id}"
+        if user_id is not None
+        else f"address:{request.client.host if request.client else ''}"
+    )
+
+
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or get_settings()
     configure_logging(json=settings.log_json, level=settings.log_level)
+
+    sessions = DatabaseSessionStore(read_ttl=settings.http.auth_cache_seconds)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
         engine = create_engine(settings.database)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
+        sessions.bind(app.state.sessionmaker)
+        app.state.geo = GeoLookup.open(settings.geo)  # once per process
+        app.state.storage = open_storage(settings)  # upload storage, once per process
         try:
             yield
         finally:
+            app.state.geo.close()
             await engine.dispose()
 
     auth = session_auth(settings)
@@ -96,6 +124,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ).middleware
         ],
     )
+    # Per-account budget on casting votes, on top of the per-address one and the contest's daily limits.
+    votes = Router(
+        path="/",
+        route_handlers=[VoteController],
+        middleware=[
+            RateLimitConfig(
+                rate_limit=("minute", settings.http.vote_rate_limit_per_minute),
+                store="vote_rate_limit",
+                identifier_for_request=_account_identifier,
+            ).middleware
+        ],
+    )
     return Litestar(
         route_handlers=[
             OpsController,
@@ -103,12 +143,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SessionController,
             credentials,
             ContestController,
+            LeaderboardController,
             UserAdminController,
+            ModerationController,
+            votes,
+            SongController,
+            SongModerationController,
+            PageController,  # the web pages (GET / is the home page)
+            static_router(),
         ],
         lifespan=[lifespan],
-        state=State({"settings": settings, "broker_check": check_broker}),
+        state=State(
+            {
+                "settings": settings,
+                "broker_check": check_broker,
+                "recent_users": RecentUsers(ttl=settings.http.auth_cache_seconds),
+            }
+        ),
         dependencies={"db": Provide(provide_db)},
-        stores=_stores(settings),
+        stores=_stores(settings, sessions),
         middleware=middleware,
         on_app_init=[auth.on_app_init],
         csrf_config=CSRFConfig(

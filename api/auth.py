@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.security.session_auth import SessionAuth
+from litestar.types import Message, ScopeSession
 
 from core.errors import Forbidden, NotAuthenticated
 from core.models import Role, User
@@ -18,21 +21,65 @@ SESSION_USER_KEY = "uid"
 PUBLIC = {"exclude_from_auth": True}  # opt for handlers anyone may call
 
 
+class RecentUsers:
+    """Accounts loaded in the last moment, per process: a voter's burst of requests costs one query. A ban
+    applies within ``ttl`` seconds on every API process."""
+
+    def __init__(self, ttl: float = 2.0, size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._users: dict[int, tuple[float, User | None]] = {}
+
+    def get(self, user_id: int) -> tuple[bool, User | None]:
+        entry = self._users.get(user_id)
+        if entry is None or time.monotonic() - entry[0] > self.ttl:
+            return False, None
+        return True, entry[1]
+
+    def put(self, user_id: int, user: User | None) -> None:
+        if len(self._users) >= self.size:
+            self._users.clear()
+        self._users[user_id] = (time.monotonic(), user)
+
+
 async def retrieve_user(
     session: dict[str, Any], connection: ASGIConnection[Any, Any, Any, Any]
 ) -> User | None:
     user_id = session.get(SESSION_USER_KEY)
     if not isinstance(user_id, int):
         return None
+    recent: RecentUsers = connection.app.state.recent_users
+    known, user = recent.get(user_id)
+    if known:
+        return user
     async with connection.app.state.sessionmaker() as db:
-        # A banned or deleted account loses its sessions at once.
-        return await users.get_active_user(db, user_id)
+        # A banned or deleted account loses its sessions (within the cache's moment).
+        user = await users.get_active_user(db, user_id)
+    recent.put(user_id, user)
+    return user
+
+
+class LeanSessionBackend(ServerSideSessionBackend):
+    """Litestar's server-side sessions, minus a store write and a cookie for every anonymous request: an
+    empty session that never existed is not saved (public pages and leaderboard reads stay read-only)."""
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        if not scope_session and self.config.key not in connection.cookies:
+            return
+        await super().store_in_message(scope_session, message, connection)
+
+
+@dataclass
+class LeanSessionConfig(ServerSideSessionConfig):
+    _backend_class = LeanSessionBackend
 
 
 def session_auth(settings: Settings) -> SessionAuth[User, ServerSideSessionBackend]:
     return SessionAuth[User, ServerSideSessionBackend](
         retrieve_user_handler=retrieve_user,
-        session_backend_config=ServerSideSessionConfig(
+        session_backend_config=LeanSessionConfig(
             store="sessions",
             key="ovation_session",
             max_age=14 * 24 * 3600,

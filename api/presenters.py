@@ -3,9 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from api.schemas import ContestOut, UserOut
-from core.models import Contest, ContestStatus, User
+from api.schemas import (
+    BoardEntryOut,
+    BoardOut,
+    CaseOut,
+    ContestOut,
+    HistoryEntryOut,
+    HistoryOut,
+    HistoryPointOut,
+    MySongOut,
+    ResultOut,
+    ResultsOut,
+    ReviewedVoteOut,
+    SongEffectOut,
+    SongOut,
+    SongReviewOut,
+    SongSubmitted,
+    StandingOut,
+    UserOut,
+    VoteOut,
+)
+from core.models import COUNTED_STATUSES, Contest, ContestStatus, Song, User, Vote, VoteStatus
+from core.services.leaderboard import RESULT_FIELDS, Access, HistoryPoint, ResultRow, Standing
+from core.services.leaderboard_cache import BoardDoc
+from core.services.moderation import Case
+from fraud.explain import plain_words
 
 
 def user_out(user: User) -> UserOut:
@@ -59,4 +83,214 @@ def contest_out(contest: Contest, now: datetime) -> ContestOut:
         require_verified_email=contest.require_verified_email,
         min_account_age_hours=contest.min_account_age_hours,
         leaderboard_hidden=contest.leaderboard_hidden,
+        freeze_hours=contest.freeze_hours,
+    )
+
+
+_EXPLANATIONS = {
+    VoteStatus.PENDING: "Your vote was recorded and is being checked; it counts once the check is done.",
+    VoteStatus.VALID: "Your vote counts.",
+    VoteStatus.SUSPICIOUS: "Your vote is under review by a moderator and does not count until it is cleared.",
+    VoteStatus.REJECTED: "A moderator found this vote broke the contest rules; it does not count.",
+    VoteStatus.CLEARED: "A moderator reviewed this vote and it counts.",
+}
+
+
+def vote_explanation(vote: Vote) -> str:
+    if vote.retracted_at is not None:
+        return "You took this vote back; it does not count."
+    text = _EXPLANATIONS[VoteStatus(vote.status)]
+    if vote.status == VoteStatus.SUSPICIOUS and vote.reasons:
+        why = "; ".join(plain_words(reason.get("code", "")) for reason in vote.reasons[:3])
+        text += f" Why: {why}."
+    return text
+
+
+def vote_out(vote: Vote) -> VoteOut:
+    return VoteOut(
+        id=vote.id,
+        contest_id=vote.contest_id,
+        song_id=vote.song_id,
+        cast_at=vote.cast_at,
+        status=vote.status,
+        counted=vote.status in COUNTED_STATUSES and vote.retracted_at is None,
+        retracted_at=vote.retracted_at,
+        explanation=vote_explanation(vote),
+    )
+
+
+# --- songs ---------------------------------------------------------------------------------------------
+
+
+def _song_fields(song: Song) -> dict[str, Any]:
+    return {
+        "id": song.id,
+        "contest_id": song.contest_id,
+        "title": song.title,
+        "artist_name": song.artist_name,
+        "genre": song.genre,
+        "description": song.description,
+        "credits": song.credits,
+        "license": song.license,
+        "duration_seconds": song.duration_seconds,
+        "format": song.detected_format,
+        "audio_url": f"/api/songs/{song.id}/audio" if song.storage_key else None,
+        "created_at": song.created_at,
+    }
+
+
+def _own_fields(song: Song) -> dict[str, Any]:
+    return {
+        **_song_fields(song),
+        "status": song.status,
+        "status_reason": song.status_reason,
+        "original_filename": song.original_filename,
+        "size_bytes": song.size_bytes,
+        "sha256": song.sha256,
+        "mime_type": song.mime_type,
+        "codec": song.codec,
+        "bitrate": song.bitrate,
+        "sample_rate": song.sample_rate,
+        "channels": song.channels,
+        "processed_at": song.processed_at,
+        "updated_at": song.updated_at,
+    }
+
+
+def song_out(song: Song) -> SongOut:
+    return SongOut(**_song_fields(song))
+
+
+def my_song_out(song: Song) -> MySongOut:
+    return MySongOut(**_own_fields(song))
+
+
+def song_review_out(song: Song) -> SongReviewOut:
+    return SongReviewOut(
+        **_own_fields(song),
+        contestant_id=song.contestant_id,
+        review_evidence=song.review_evidence,
+        process_attempts=song.process_attempts,
+    )
+
+
+def song_for_viewer(song: Song, viewer: User | None) -> SongOut:
+    """The fullest view this viewer may have of a song (see core.services.songs.get_song)."""
+    if viewer is not None and viewer.has_role("moderator", "admin"):
+        return song_review_out(song)
+    if viewer is not None and viewer.id == song.contestant_id:
+        return my_song_out(song)
+    return song_out(song)
+
+
+def song_submitted(song: Song) -> SongSubmitted:
+    return SongSubmitted(
+        id=song.id,
+        contest_id=song.contest_id,
+        status=song.status,
+        status_url=f"/api/songs/{song.id}",
+        size_bytes=song.size_bytes,
+        sha256=song.sha256 or "",
+        original_filename=song.original_filename,
+    )
+
+
+def case_out(case: Case) -> CaseOut:
+    return CaseOut(
+        key=case.key,
+        kind=case.kind,
+        votes=case.votes,
+        accounts=case.accounts,
+        first_cast_at=case.first_cast_at,
+        last_cast_at=case.last_cast_at,
+        reasons=case.reasons,
+        sample_evidence=case.sample_evidence,
+        group=case.group,
+        effect_if_cleared=[
+            SongEffectOut(e.song_id, e.case_votes, e.counted_votes, e.rank_now, e.rank_if_cleared)
+            for e in case.effect
+        ],
+    )
+
+
+def reviewed_vote_out(vote: Vote) -> ReviewedVoteOut:
+    return ReviewedVoteOut(
+        id=vote.id,
+        song_id=vote.song_id,
+        voter_id=vote.voter_id,
+        cast_at=vote.cast_at,
+        status=vote.status,
+        fraud_score=vote.fraud_score,
+        reasons=vote.reasons,
+        ip=vote.ip,
+        network_prefix=vote.network_prefix,
+        country=vote.country,
+        city=vote.city,
+        asn=vote.asn,
+        as_org=vote.as_org,
+        user_agent=vote.user_agent,
+        device_fingerprint=vote.device_fingerprint,
+        device_cookie_id=vote.device_cookie_id,
+        accept_language=vote.accept_language,
+        client_timezone=vote.client_timezone,
+    )
+
+
+# --- leaderboards --------------------------------------------------------------------------------------
+
+
+def board_out(
+    contest_id: int, country: str, access: Access, doc: BoardDoc, *, limit: int, offset: int
+) -> BoardOut:
+    return BoardOut(
+        contest_id=contest_id,
+        country=country or None,
+        view=access.view,
+        version=doc.version,
+        computed_at=doc.computed_at,
+        frozen_at=access.frozen_at,
+        total=len(doc.entries),
+        limit=limit,
+        offset=offset,
+        items=[BoardEntryOut(*entry) for entry in doc.entries[offset : offset + limit]],
+    )
+
+
+def standing_out(
+    contest_id: int, country: str, access: Access, version: int, standing: Standing
+) -> StandingOut:
+    return StandingOut(
+        contest_id=contest_id,
+        country=country or None,
+        view=access.view,
+        version=version,
+        song_id=standing.song_id,
+        title=standing.title,
+        artist_name=standing.artist_name,
+        rank=standing.rank,
+        votes=standing.votes,
+        tied_with=standing.tied_with,
+        board_size=standing.board_size,
+    )
+
+
+def history_out(
+    contest_id: int, song_id: int | None, access: Access, points: list[HistoryPoint]
+) -> HistoryOut:
+    return HistoryOut(
+        contest_id=contest_id,
+        song_id=song_id,
+        view=access.view,
+        points=[
+            HistoryPointOut(point.taken_at, point.reason, [HistoryEntryOut(*e) for e in point.entries])
+            for point in points
+        ],
+    )
+
+
+def results_out(contest_id: int, rows: list[ResultRow], now: datetime) -> ResultsOut:
+    return ResultsOut(
+        contest_id=contest_id,
+        generated_at=now,
+        items=[ResultOut(**{name: getattr(row, name) for name in RESULT_FIELDS}) for row in rows],
     )

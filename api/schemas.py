@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -73,6 +73,7 @@ class ContestRules(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     require_verified_email: bool | msgspec.UnsetType = msgspec.UNSET
     min_account_age_hours: NonNegativeInt | msgspec.UnsetType = msgspec.UNSET
     leaderboard_hidden: bool | msgspec.UnsetType = msgspec.UNSET
+    freeze_hours: Annotated[int, msgspec.Meta(ge=0, le=8760)] | msgspec.UnsetType = msgspec.UNSET
     fraud_config: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
     def given(self) -> dict[str, Any]:
@@ -115,9 +116,275 @@ class ContestOut(msgspec.Struct):
     require_verified_email: bool
     min_account_age_hours: int
     leaderboard_hidden: bool
+    freeze_hours: int = 0
 
 
 class Page(msgspec.Struct):
     items: list[Any]
     limit: int
     offset: int
+
+
+class VoteRequest(msgspec.Struct, forbid_unknown_fields=True):
+    song_id: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+    # Sent by the web client; anything malformed is accepted and recorded as missing.
+    fingerprint: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+    timezone: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class VoteOut(msgspec.Struct):
+    id: int
+    contest_id: int
+    song_id: int
+    cast_at: datetime
+    status: str
+    counted: bool
+    retracted_at: datetime | None
+    explanation: str
+
+
+class RemainingOut(msgspec.Struct):
+    day: date
+    votes_left_today: int
+    votes_per_day: int
+    votes_per_song_per_day: int
+    songs_at_limit: list[int]
+
+
+# --- songs ---------------------------------------------------------------------------------------------
+
+ShortText = Annotated[str, msgspec.Meta(max_length=100)]
+
+
+class Collaborator(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    role: ShortText = ""
+
+
+class SongCredits(msgspec.Struct, forbid_unknown_fields=True):
+    tools: Annotated[list[ShortText], msgspec.Meta(max_length=30)] = msgspec.field(default_factory=list)
+    collaborators: Annotated[list[Collaborator], msgspec.Meta(max_length=30)] = msgspec.field(
+        default_factory=list
+    )
+
+
+class SongMetadata(msgspec.Struct, forbid_unknown_fields=True):
+    """Sent with an upload as JSON in the ``X-Song-Metadata`` header (ASCII with \\u escapes, or UTF-8)."""
+
+    title: Title
+    artist_name: Title
+    genre: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
+    credits: SongCredits = msgspec.field(default_factory=SongCredits)
+    license: Annotated[str, msgspec.Meta(max_length=64)] = "all-rights-reserved"
+    # The client's file name, kept to show people; never used as a path.
+    filename: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
+
+
+class SongSubmitted(msgspec.Struct):
+    id: int
+    contest_id: int
+    status: str
+    status_url: str
+    size_bytes: int
+    sha256: str
+    original_filename: str
+
+
+class SongOut(msgspec.Struct, kw_only=True):
+    """What everyone sees of an approved song."""
+
+    id: int
+    contest_id: int
+    title: str
+    artist_name: str
+    genre: str
+    description: str
+    credits: dict[str, Any]
+    license: str
+    duration_seconds: float | None
+    format: str | None
+    audio_url: str | None
+    created_at: datetime
+
+
+class MySongOut(SongOut, kw_only=True):
+    """What the contestant sees of their own song: its status and the reason for it."""
+
+    status: str
+    status_reason: str | None
+    original_filename: str
+    size_bytes: int
+    sha256: str | None
+    mime_type: str | None
+    codec: str | None
+    bitrate: int | None
+    sample_rate: int | None
+    channels: int | None
+    processed_at: datetime | None
+    updated_at: datetime
+
+
+class SongReviewOut(MySongOut, kw_only=True):
+    """What a moderator sees: who submitted it and the evidence the checks collected."""
+
+    contestant_id: int
+    review_evidence: dict[str, Any]
+    process_attempts: int
+
+
+class ModerationDecision(msgspec.Struct, forbid_unknown_fields=True):
+    # Required to reject (the contestant reads it); optional to approve.
+    reason: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+
+
+DecisionName = Annotated[str, msgspec.Meta(pattern="^(confirm|clear)$")]
+Note = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class CaseDecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    key: Annotated[str, msgspec.Meta(min_length=3, max_length=96)]
+    decision: DecisionName
+    note: Note
+
+
+class VoteDecisionRequest(msgspec.Struct, forbid_unknown_fields=True):
+    decision: DecisionName
+    note: Note
+
+
+class VoidAccountRequest(msgspec.Struct, forbid_unknown_fields=True):
+    note: Note
+    ban: bool = False
+
+
+class DecisionOut(msgspec.Struct):
+    votes: int
+    decision: str
+
+
+class SongEffectOut(msgspec.Struct):
+    song_id: int
+    case_votes: int
+    counted_votes: int
+    rank_now: int
+    rank_if_cleared: int
+
+
+class CaseOut(msgspec.Struct):
+    key: str
+    kind: str
+    votes: int
+    accounts: int
+    first_cast_at: datetime
+    last_cast_at: datetime
+    reasons: dict[str, int]
+    sample_evidence: list[str]
+    group: dict[str, Any] | None
+    effect_if_cleared: list[SongEffectOut]
+
+
+class ReviewedVoteOut(msgspec.Struct):
+    id: int
+    song_id: int
+    voter_id: int
+    cast_at: datetime
+    status: str
+    fraud_score: int | None
+    reasons: list[dict[str, Any]]
+    ip: str
+    network_prefix: str
+    country: str | None
+    city: str | None
+    asn: int | None
+    as_org: str | None
+    user_agent: str | None
+    device_fingerprint: str | None
+    device_cookie_id: str | None
+    accept_language: str | None
+    client_timezone: str | None
+
+
+class CaseDetailOut(msgspec.Struct):
+    case: CaseOut
+    votes: list[ReviewedVoteOut]
+
+
+# --- leaderboards --------------------------------------------------------------------------------------
+
+
+class BoardEntryOut(msgspec.Struct):
+    song_id: int
+    rank: int
+    votes: int  # weighted total of counted votes (valid and cleared, not retracted)
+    title: str
+    artist_name: str
+
+
+class BoardOut(msgspec.Struct):
+    """One page of a board. ``view``: live, frozen (the public during a freeze) or final (voting ended)."""
+
+    contest_id: int
+    country: str | None  # None: the global board
+    view: str
+    version: int
+    computed_at: datetime
+    frozen_at: datetime | None
+    total: int
+    limit: int
+    offset: int
+    items: list[BoardEntryOut]
+
+
+class StandingOut(msgspec.Struct):
+    contest_id: int
+    country: str | None
+    view: str
+    version: int
+    song_id: int
+    title: str
+    artist_name: str
+    rank: int
+    votes: int
+    tied_with: int
+    board_size: int
+
+
+class HistoryEntryOut(msgspec.Struct, array_like=True):
+    song_id: int
+    rank: int
+    votes: int
+
+
+class HistoryPointOut(msgspec.Struct):
+    taken_at: datetime
+    reason: str
+    entries: list[HistoryEntryOut]  # [song_id, rank, votes]
+
+
+class HistoryOut(msgspec.Struct):
+    contest_id: int
+    song_id: int | None
+    view: str
+    points: list[HistoryPointOut]
+
+
+class ResultOut(msgspec.Struct):
+    song_id: int
+    title: str
+    artist_name: str
+    song_status: str
+    rank: int | None
+    votes: int
+    valid: int
+    cleared: int
+    pending: int
+    suspicious: int
+    rejected: int
+    retracted: int
+
+
+class ResultsOut(msgspec.Struct):
+    contest_id: int
+    generated_at: datetime
+    items: list[ResultOut]

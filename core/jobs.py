@@ -27,6 +27,9 @@ class Job:
     args: tuple[Any, ...] = ()
     kwargs: dict[str, Any] = field(default_factory=dict)
     countdown: float | None = None
+    # Jobs with the same key within this many seconds are sent once (the task clears the key when it starts).
+    debounce_key: str | None = None
+    debounce_seconds: float = 0.0
 
 
 JobSender = Callable[[Job], None]

@@ -6,7 +6,17 @@ import asyncio
 
 from passlib.context import CryptContext
 
-_context = CryptContext(schemes=["argon2"], deprecated="auto")
+# OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): passlib's default (100 MiB, ~0.5 s here) would
+# let a flash crowd of logins exhaust two cores. Hashes record their parameters, so raising them later
+# re-hashes on the next login (users.authenticate).
+_context = CryptContext(
+    schemes=["argon2"],
+    deprecated="auto",
+    argon2__type="ID",
+    argon2__memory_cost=19 * 1024,
+    argon2__rounds=2,
+    argon2__parallelism=1,
+)
 # Verified against when the account does not exist, so that a miss costs as much time as a wrong password.
 _DUMMY_HASH = _context.hash("not-a-real-password-0123456789")
 
@@ -65,6 +75,10 @@ async def verify_password(password: str, password_hash: str | None) -> bool:
         await asyncio.to_thread(_context.verify, password, _DUMMY_HASH)
         return False
     return await asyncio.to_thread(_context.verify, password, password_hash)
+
+
+def needs_rehash(password_hash: str) -> bool:
+    return bool(_context.needs_update(password_hash))
 
 
 def hash_password_sync(password: str) -> str:

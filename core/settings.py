@@ -79,6 +79,10 @@ class HttpSettings:
     login_lockout_seconds: int = 900
     rate_limit_per_minute: int = 600
     credential_rate_limit_per_minute: int = 20
+    vote_rate_limit_per_minute: int = 60
+    # Sessions and accounts are reused from memory for this long: a logout or ban made through another API
+    # process applies within it. 0 reads the database on every request.
+    auth_cache_seconds: float = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +92,22 @@ class GeoSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    # How often the sweeper looks for work whose request was lost, and how old such work must be.
+    sweep_interval_seconds: int = 60
+    sweep_stale_seconds: int = 30
+    # How often the coordinated-voting detector runs over each active contest's whole graph.
+    group_detection_minutes: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     database: DatabaseSettings
     broker: BrokerSettings
     http: HttpSettings
     geo: GeoSettings
+    workers: WorkerSettings
     upload_dir: Path
     secret_key: str = field(repr=False)
     log_json: bool = False
@@ -156,6 +170,8 @@ def load_settings() -> Settings:
         login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 900),
         rate_limit_per_minute=_env_int("RATE_LIMIT_PER_MINUTE", 600),
         credential_rate_limit_per_minute=_env_int("CREDENTIAL_RATE_LIMIT_PER_MINUTE", 20),
+        vote_rate_limit_per_minute=_env_int("VOTE_RATE_LIMIT_PER_MINUTE", 60),
+        auth_cache_seconds=_env_int("AUTH_CACHE_SECONDS", 2),
     )
     production = not database.is_sqlite and not broker.embedded
     return Settings(
@@ -164,6 +180,11 @@ def load_settings() -> Settings:
         broker=broker,
         http=http,
         geo=GeoSettings(city_db=_env("GEOIP_CITY_DB"), asn_db=_env("GEOIP_ASN_DB")),
+        workers=WorkerSettings(
+            sweep_interval_seconds=_env_int("SWEEP_INTERVAL_SECONDS", 60),
+            sweep_stale_seconds=_env_int("SWEEP_STALE_SECONDS", 30),
+            group_detection_minutes=_env_int("GROUP_DETECTION_MINUTES", 10),
+        ),
         upload_dir=Path(_env("UPLOAD_DIR") or str(data_dir / "uploads")).resolve(),
         secret_key=_load_or_create_secret(data_dir, production),
         log_json=_env_bool("LOG_JSON", production),

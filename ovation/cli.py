@@ -228,7 +228,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return int(args.func(args))
+        # Celery's worker and beat mains return None when they stop.
+        return int(args.func(args) or 0)
     except ValueError as exc:  # settings errors: say what to fix
         print(f"ovation: {exc}", file=sys.stderr)
         return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -10,11 +11,20 @@ from kombu import Queue
 
 from core.jobs import Job
 from core.settings import Settings, get_settings
+from workers.debounce import Debouncer
 
 QUEUES = ("media", "fraud", "leaderboard", "maintenance")
-TASK_MODULES = ("workers.tasks.ops",)
+TASK_MODULES = (
+    "workers.tasks.ops",
+    "workers.tasks.fraud",
+    "workers.tasks.media",
+    "workers.tasks.leaderboard",
+)
 HEARTBEAT_EVERY = timedelta(seconds=30)
-SWEEP_EVERY = timedelta(seconds=60)
+# The leaderboard integrity check (it also takes the snapshots owed to contests whose votes stopped).
+LEADERBOARD_CHECK_EVERY = timedelta(
+    seconds=int(os.environ.get("OVATION_LEADERBOARD_CHECK_SECONDS", "").strip() or 300)
+)
 
 
 def _every(interval: timedelta, task: str) -> dict[str, Any]:
@@ -24,6 +34,7 @@ def _every(interval: timedelta, task: str) -> dict[str, Any]:
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)  # beat keeps its schedule there
     config: dict[str, Any] = {
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -49,7 +60,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "beat_schedule": {
             "heartbeat": _every(HEARTBEAT_EVERY, "ovation.ops.heartbeat"),
-            "sweep": _every(SWEEP_EVERY, "ovation.ops.sweep"),
+            "sweep": _every(timedelta(seconds=settings.workers.sweep_interval_seconds), "ovation.ops.sweep"),
+            "leaderboard-integrity": _every(LEADERBOARD_CHECK_EVERY, "ovation.leaderboard.verify"),
+            "detect-groups": _every(
+                timedelta(minutes=settings.workers.group_detection_minutes), "ovation.fraud.detect_all_groups"
+            ),
         },
         "beat_schedule_filename": str(settings.data_dir / "celerybeat-schedule"),
         "imports": TASK_MODULES,
@@ -95,7 +110,18 @@ def create_celery(settings: Settings) -> Celery:
 celery_app = create_celery(get_settings())
 
 
+_debouncer = Debouncer(get_settings().broker.redis_url)
+
+
+def needs_sending(job: Job) -> bool:
+    """False for a debounced job this process already sent within its window (no I/O: call it anywhere)."""
+    return not (job.debounce_key and _debouncer.recently_sent(job.debounce_key))
+
+
 def send_job(job: Job) -> None:
+    """Send a job to its queue, unless the same debounced job was sent within its window."""
+    if job.debounce_key and not _debouncer.acquire(job.debounce_key, job.debounce_seconds):
+        return
     celery_app.send_task(job.task, args=list(job.args), kwargs=job.kwargs, countdown=job.countdown)
 
 

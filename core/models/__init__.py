@@ -2,8 +2,17 @@
 
 from core.models.audit import AuditEntry, WorkerHeartbeat
 from core.models.base import Base, utcnow
+from core.models.board import (
+    LeaderboardRepair,
+    LeaderboardSnapshot,
+    LeaderboardSnapshotEntry,
+    LeaderboardState,
+)
 from core.models.contest import Contest, ContestStatus
+from core.models.group import VoteGroup
 from core.models.leaderboard import GLOBAL_BOARD, LeaderboardEntry
+from core.models.quota import DailySongVoteCount, DailyVoteCount
+from core.models.session import HttpSession
 from core.models.song import Song, SongStatus
 from core.models.user import AccountStatus, Role, User, UserRole
 from core.models.vote import COUNTED_STATUSES, Vote, VoteStatus
@@ -16,13 +25,21 @@ __all__ = [
     "Base",
     "Contest",
     "ContestStatus",
+    "DailySongVoteCount",
+    "DailyVoteCount",
+    "HttpSession",
     "LeaderboardEntry",
+    "LeaderboardRepair",
+    "LeaderboardSnapshot",
+    "LeaderboardSnapshotEntry",
+    "LeaderboardState",
     "Role",
     "Song",
     "SongStatus",
     "User",
     "UserRole",
     "Vote",
+    "VoteGroup",
     "VoteStatus",
     "WorkerHeartbeat",
     "utcnow",

@@ -38,7 +38,9 @@ class Contest(Base):
             name="duration_bounds",
         ),
         CheckConstraint("min_account_age_hours >= 0", name="min_account_age"),
+        CheckConstraint("retraction_minutes >= 0", name="retraction_minutes"),
         CheckConstraint("length(slug) BETWEEN 3 AND 64", name="slug_length"),
+        CheckConstraint("freeze_hours >= 0", name="freeze_hours"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -64,6 +66,10 @@ class Contest(Base):
     require_verified_email: Mapped[bool] = mapped_column(default=False)
     min_account_age_hours: Mapped[int] = mapped_column(default=0)
     leaderboard_hidden: Mapped[bool] = mapped_column(default=False)
+    # The public sees the board as it was this many hours before voting closes, until it closes (0: never).
+    freeze_hours: Mapped[int] = mapped_column(default=0, server_default="0")
+    # How long after casting a voter may take a vote back (0: never).
+    retraction_minutes: Mapped[int] = mapped_column(default=10, server_default="10")
     fraud_config: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
 
     # Contests outlive their creators' accounts.

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, JsonType, UtcDateTime, utcnow
@@ -37,6 +37,14 @@ class Song(Base):
         Index("ix_songs_contest_status", "contest_id", "status"),
         Index("ix_songs_contestant_contest", "contestant_id", "contest_id"),
         Index("ix_songs_sha256", "sha256"),
+        CheckConstraint("process_attempts >= 0", name="process_attempts"),
+        # The sweeper looks for songs the media worker has not finished: keep that index small.
+        Index(
+            "ix_songs_unprocessed",
+            "updated_at",
+            postgresql_where=text("status IN ('uploaded', 'processing')"),
+            sqlite_where=text("status IN ('uploaded', 'processing')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,3 +73,10 @@ class Song(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow, onupdate=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # Content-Type served for the file, from the format detected in its bytes (never from the client).
+    mime_type: Mapped[str | None] = mapped_column(String(64))
+    # Raw Chromaprint fingerprint: base64 of the little-endian uint32 array (uploads.fingerprint), or None
+    # when the audio could not be fingerprinted. ~5 KB for the first 120 s of a song.
+    fingerprint: Mapped[str | None] = mapped_column(Text)
+    # Times the media worker claimed this song; a song that keeps crashing the worker is given up on.
+    process_attempts: Mapped[int] = mapped_column(default=0, server_default="0")

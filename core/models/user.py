@@ -45,7 +45,7 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
     role_rows: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan", lazy="joined"
     )
 
     @property

@@ -43,6 +43,7 @@ class Vote(Base):
         Index("ix_votes_voter_contest_day", "voter_id", "contest_id", "vote_day"),
         Index("ix_votes_song_status", "song_id", "status"),
         Index("ix_votes_contest_prefix", "contest_id", "network_prefix"),
+        Index("ix_votes_review_queue", "contest_id", "status", "case_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -77,3 +78,6 @@ class Vote(Base):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     review_note: Mapped[str | None] = mapped_column(String(1000))
+    # What links a suspicious vote to others for review: "group:<id>", "device:<id>" or "prefix:<cidr>".
+    case_key: Mapped[str | None] = mapped_column(String(96))
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("vote_groups.id", ondelete="SET NULL"))

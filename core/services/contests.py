@@ -38,6 +38,8 @@ EDITABLE_FIELDS = (
     "require_verified_email",
     "min_account_age_hours",
     "leaderboard_hidden",
+    "freeze_hours",
+    "retraction_minutes",
     "fraud_config",
 )
 

@@ -117,7 +117,7 @@ async def authenticate(
     user = await session.scalar(
         select(User)
         .where((func.lower(User.email) == login) | (func.lower(User.username) == login))
-        .with_for_update()
+        .with_for_update(of=User)
     )
     if user is not None and user.locked_until is not None and user.locked_until > now:
         retry_after = math.ceil((user.locked_until - now).total_seconds())
@@ -147,6 +147,8 @@ async def authenticate(
     user.failed_login_count = 0
     user.locked_until = None
     user.last_login_at = now
+    if passwords.needs_rehash(user.password_hash):  # parameters were raised since this hash was made
+        user.password_hash = await passwords.hash_password(password)
     await session.commit()
     return user
 

@@ -13,9 +13,11 @@ from typing import Any
 
 import pytest
 
+from tests.integration.geoip_files import write_geoip_databases
 from tests.integration.services import Backends, discover
 
 BACKENDS: Backends = discover()
+GEOIP_CITY, GEOIP_ASN = write_geoip_databases(BACKENDS.data_dir / "geoip")
 
 # The settings are read once per process from the environment: set them before anything imports them.
 TEST_ENV = {
@@ -27,6 +29,14 @@ TEST_ENV = {
     "OVATION_RATE_LIMIT_PER_MINUTE": "1000000",
     "OVATION_CREDENTIAL_RATE_LIMIT_PER_MINUTE": "1000000",
     "OVATION_LOG_LEVEL": "WARNING",
+    "OVATION_VOTE_RATE_LIMIT_PER_MINUTE": "1000000",
+    # Tests change accounts behind the API's back and expect the next request to see it.
+    "OVATION_AUTH_CACHE_SECONDS": "0",
+    "OVATION_GEOIP_CITY_DB": str(GEOIP_CITY),
+    "OVATION_GEOIP_ASN_DB": str(GEOIP_ASN),
+    # The test client's peer is called "testclient": trusting it lets tests choose the voter's address with
+    # X-Forwarded-For, the way a reverse proxy would pass it on.
+    "OVATION_TRUSTED_PROXIES": "testclient",
 }
 os.environ.update(TEST_ENV)
 
@@ -36,7 +46,8 @@ from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 from api.app import create_app  # noqa: E402
 from core import migrate  # noqa: E402
 from core.db import create_engine, create_sessionmaker  # noqa: E402
-from core.services import users  # noqa: E402
+from core.models import User, UserRole  # noqa: E402
+from core.passwords import hash_password_sync  # noqa: E402
 from core.settings import Settings, get_settings  # noqa: E402
 
 PASSWORD = "a-long-test-passphrase-42"
@@ -170,16 +181,20 @@ async def make_api(settings: Settings) -> AsyncIterator[Any]:
         await client.__aexit__(None, None, None)
 
 
+_PASSWORD_HASH = hash_password_sync(PASSWORD)
+
+
 async def create_account(session: AsyncSession, *roles: str) -> tuple[str, int]:
+    """An account made directly (registration has its own tests), sharing one password hash for speed."""
     name = unique_name()
-    user = await users.create_user(
-        session,
+    user = User(
         email=f"{name}@example.com",
         username=name,
-        password=PASSWORD,
-        roles=roles,
+        password_hash=_PASSWORD_HASH,
         email_verified=True,
+        role_rows=[UserRole(role=role) for role in {"voter", *roles}],
     )
+    session.add(user)
     await session.commit()
     return name, user.id
 

@@ -5,15 +5,20 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from datetime import timedelta
 
 from celery import shared_task
 from celery.signals import worker_ready
-from litestar.stores.file import FileStore
 
+from core.jobs import send_all
 from core.models import utcnow
-from core.services import ops
+from core.services import ops, scoring, songs
+from core.services.votes import scoring_job
 from core.settings import get_settings
+from uploads import LocalStorage
+from workers.app import send_job
 from workers.runtime import run_service, shutdown
+from workers.tasks import media
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +31,39 @@ def heartbeat(name: str | None = None) -> str:
 
 
 @shared_task(name="ovation.ops.sweep")
-def sweep() -> None:
-    settings = get_settings()
-    if settings.broker.embedded:
-        # Embedded sessions live in files; Redis expires its own keys in production.
-        store = FileStore(settings.data_dir / "sessions")
-        run_service(lambda _session: store.delete_expired())
+def sweep() -> dict[str, object]:
+    """Re-request work whose request the broker may have lost (it was down, or a worker died)."""
+    purged = run_service(lambda session: ops.purge_expired_sessions(session, now=utcnow()))
+    stale_after = timedelta(seconds=get_settings().workers.sweep_stale_seconds)
+    contests = run_service(
+        lambda session: scoring.contests_with_stale_pending_votes(session, older_than=utcnow() - stale_after)
+    )
+    sent = send_all([scoring_job(contest_id) for contest_id in contests], send_job)
+    if contests:
+        log.info("sweeper re-requested scoring for contests %s", contests)
+    songs_sent, temp_removed = _sweep_songs()
+    return {
+        "scoring_requested": sent,
+        "sessions_purged": purged,
+        "songs_requested": songs_sent,
+        "upload_temp_removed": temp_removed,
+    }
+
+
+# Temp files of uploads whose request or worker crashed. Long, because a song waiting for a worker keeps its
+# file there too (an outage of days must not lose uploads).
+UPLOAD_TEMP_MAX_AGE_S = 7 * 24 * 3600
+
+
+def _sweep_songs() -> tuple[int, int]:
+    """Re-request songs stuck in uploaded/processing (lost job, dead run); clean old upload temp files."""
+    stuck = run_service(lambda session: songs.stuck_songs(session, now=utcnow()))
+    sent = send_all([songs.process_job(song_id) for song_id in stuck], send_job)
+    if stuck:
+        log.info("sweeper re-requested processing for songs %s", stuck)
+    store = media.storage()
+    removed = store.sweep_temp(UPLOAD_TEMP_MAX_AGE_S) if isinstance(store, LocalStorage) else 0
+    return sent, removed
 
 
 @worker_ready.connect

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import re
+import zoneinfo
+from functools import cache
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import Cookie, State
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import current_user
+from api.presenters import vote_out
+from api.schemas import Page, RemainingOut, VoteOut, VoteRequest
+from core.devices import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, new_device_cookie, verify_device_cookie
+from core.errors import InvalidInput
+from core.models import utcnow
+from core.net import network_prefix, normalize_ip
+from core.services import votes
+from core.services.votes import VoteContext
+
+FINGERPRINT_PATTERN = re.compile(r"^[A-Za-z0-9+/=_-]{8,128}$")
+
+
+@cache
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _clean_fingerprint(value: str | None) -> str | None:
+    # Garbage is not an error (old browsers, blockers): it is recorded as missing, which scoring notes.
+    return value if value and FINGERPRINT_PATTERN.match(value) else None
+
+
+def _header(request: Request[Any, Any, Any], name: str, limit: int) -> str | None:
+    value = request.headers.get(name)
+    return value[:limit] if value else None
+
+
+class VoteController(Controller):
+    tags = ["votes"]
+
+    @post("/api/contests/{contest_id:int}/votes", operation_id="castVote", status_code=HTTP_201_CREATED)
+    async def cast(
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        contest_id: FromPath[int],
+        data: JSONBody[VoteRequest],
+        db: NamedDependency[AsyncSession],
+    ) -> Response[VoteOut]:
+        """Vote for an approved song: recorded as pending, then scored for fraud in the background."""
+        ip = normalize_ip(request.client.host if request.client else None)
+        if ip is None:
+            raise InvalidInput(
+                "the server could not determine your network address", code="client_address_unknown"
+            )
+        secret = state.settings.secret_key
+        device_id = verify_device_cookie(request.cookies.get(DEVICE_COOKIE), secret)
+        cookies = []
+        if device_id is None:
+            device_id, cookie_value = new_device_cookie(secret)
+            cookies.append(
+                Cookie(
+                    key=DEVICE_COOKIE,
+                    value=cookie_value,
+                    max_age=DEVICE_COOKIE_MAX_AGE,
+                    httponly=True,
+                    samesite="lax",
+                    secure=state.settings.http.secure_cookies,
+                )
+            )
+        timezone = data.timezone if data.timezone in _known_timezones() else None
+        context = VoteContext(
+            ip=ip,
+            network_prefix=network_prefix(ip),
+            user_agent=_header(request, "user-agent", 512),
+            fingerprint=_clean_fingerprint(data.fingerprint),
+            device_cookie_id=device_id,
+            accept_language=_header(request, "accept-language", 256),
+            client_timezone=timezone,
+            geo=state.geo.lookup(ip),
+        )
+        vote = await votes.cast_vote(
+            db,
+            contest_id=contest_id,
+            song_id=data.song_id,
+            voter=current_user(request),
+            context=context,
+            now=utcnow(),
+        )
+        return Response(vote_out(vote), status_code=HTTP_201_CREATED, cookies=cookies)
+
+    @get("/api/contests/{contest_id:int}/votes/remaining", operation_id="getRemainingVotes")
+    async def remaining(
+        self, request: Request[Any, Any, Any], contest_id: FromPath[int], db: NamedDependency[AsyncSession]
+    ) -> RemainingOut:
+        """Votes the current voter has left today in this contest, and songs already at their limit."""
+        left = await votes.remaining_votes(
+            db, contest_id=contest_id, voter_id=current_user(request).id, now=utcnow()
+        )
+        return RemainingOut(
+            day=left.day,
+            votes_left_today=left.votes_left_today,
+            votes_per_day=left.votes_per_day,
+            votes_per_song_per_day=left.votes_per_song_per_day,
+            songs_at_limit=left.songs_at_limit,
+        )
+
+    @get("/api/me/votes", operation_id="listMyVotes")
+    async def mine(
+        self,
+        request: Request[Any, Any, Any],
+        db: NamedDependency[AsyncSession],
+        contest_id: Annotated[int | None, Parameter(ge=1)] = None,
+        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+    ) -> Page:
+        """The current voter's votes with their status and, when under review, why in plain words."""
+        rows = await votes.my_votes(
+            db, voter_id=current_user(request).id, contest_id=contest_id, limit=limit, offset=offset
+        )
+        return Page(items=[vote_out(row) for row in rows], limit=limit, offset=offset)
+
+    @post("/api/votes/{vote_id:int}/retract", operation_id="retractVote", status_code=HTTP_200_OK)
+    async def retract(
+        self, request: Request[Any, Any, Any], vote_id: FromPath[int], db: NamedDependency[AsyncSession]
+    ) -> VoteOut:
+        """Take a vote back within the retraction window: it is kept, marked and no longer counted."""
+        vote = await votes.retract_vote(db, vote_id=vote_id, voter_id=current_user(request).id, now=utcnow())
+        return vote_out(vote)

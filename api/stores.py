@@ -1,0 +1,187 @@
+"""Litestar stores: login sessions in the database; rate limits in Redis, failing open when Redis is down."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+
+from litestar.stores.base import NamespacedStore, Store
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from core.models import HttpSession
+
+log = logging.getLogger(__name__)
+
+
+def _seconds(value: int | timedelta | None) -> float | None:
+    if value is None:
+        return None
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class DatabaseSessionStore(Store):
+    """Sessions in the ``http_sessions`` table.
+
+    Litestar writes the session back on every response; rewriting an unchanged row on every request would put
+    an UPDATE on the vote path, so a write that changes nothing (same bytes, expiry still more than half its
+    lifetime away) is skipped, using what this process last read or wrote for the key.
+    """
+
+    def __init__(self, cache_size: int = 10_000, read_ttl: float = 2.0) -> None:
+        self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._recent: OrderedDict[str, tuple[bytes, datetime | None]] = OrderedDict()
+        # Reads served from memory for a moment: a voter's burst of requests costs one query, and a logout
+        # or expiry seen by another API process applies within ``read_ttl`` seconds.
+        self._read_at: dict[str, float] = {}
+        self._read_ttl = read_ttl
+        self._cache_size = cache_size
+
+    def bind(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        self._sessionmaker = sessionmaker
+
+    @property
+    def _db(self) -> async_sessionmaker[AsyncSession]:
+        if self._sessionmaker is None:
+            raise RuntimeError("DatabaseSessionStore used before the app started")
+        return self._sessionmaker
+
+    def _remember(self, key: str, value: bytes, expires_at: datetime | None) -> None:
+        self._recent[key] = (value, expires_at)
+        self._read_at[key] = time.monotonic()
+        self._recent.move_to_end(key)
+        while len(self._recent) > self._cache_size:
+            old, _ = self._recent.popitem(last=False)
+            self._read_at.pop(old, None)
+
+    def _forget(self, key: str) -> None:
+        self._recent.pop(key, None)
+        self._read_at.pop(key, None)
+
+    def _fresh(self, key: str) -> bytes | None:
+        known = self._recent.get(key)
+        if known is None or time.monotonic() - self._read_at.get(key, 0.0) > self._read_ttl:
+            return None
+        value, expires_at = known
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            return None
+        return value
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        data = value.encode() if isinstance(value, str) else value
+        now = datetime.now(UTC)
+        lifetime = _seconds(expires_in)
+        expires_at = now + timedelta(seconds=lifetime) if lifetime is not None else None
+        known = self._recent.get(key)
+        if known is not None and known[0] == data:
+            known_expiry = known[1]
+            if lifetime is None and known_expiry is None:
+                return
+            if (
+                lifetime is not None
+                and known_expiry is not None
+                and (known_expiry - now).total_seconds() > lifetime / 2
+            ):
+                return
+        async with self._db() as session:
+            factory = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+            statement = factory(HttpSession).values(key=key, value=data, expires_at=expires_at)
+            await session.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["key"], set_={"value": data, "expires_at": expires_at}
+                )
+            )
+            await session.commit()
+        self._remember(key, data, expires_at)
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        if renew_for is None and (cached := self._fresh(key)) is not None:
+            return cached
+        async with self._db() as session:
+            row = (
+                await session.execute(
+                    select(HttpSession.value, HttpSession.expires_at).where(HttpSession.key == key)
+                )
+            ).first()
+        if row is None:
+            self._forget(key)
+            return None
+        value, expires_at = bytes(row.value), row.expires_at
+        if expires_at is not None and expires_at <= datetime.now(UTC):
+            await self.delete(key)
+            return None
+        self._remember(key, value, expires_at)
+        if renew_for is not None:
+            await self.set(key, value, renew_for)
+        return value
+
+    async def delete(self, key: str) -> None:
+        self._forget(key)
+        async with self._db() as session:
+            await session.execute(delete(HttpSession).where(HttpSession.key == key))
+            await session.commit()
+
+    async def delete_all(self) -> None:
+        self._recent.clear()
+        self._read_at.clear()
+        async with self._db() as session:
+            await session.execute(delete(HttpSession))
+            await session.commit()
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        async with self._db() as session:
+            expires_at = await session.scalar(select(HttpSession.expires_at).where(HttpSession.key == key))
+        if expires_at is None:
+            return None
+        return max(0, int((expires_at - datetime.now(UTC)).total_seconds()))
+
+
+class FailOpenStore(NamespacedStore):
+    """Wraps a Redis store for rate limiting: when Redis is unreachable, limits are not enforced (logged)
+    rather than every request failing. The database still enforces the contest's vote limits."""
+
+    def __init__(self, inner: NamespacedStore) -> None:
+        self._inner = inner
+        self._warned_at = 0.0
+
+    def with_namespace(self, namespace: str) -> FailOpenStore:
+        return FailOpenStore(self._inner.with_namespace(namespace))
+
+    def _warn(self, exc: Exception) -> None:
+        now = datetime.now(UTC).timestamp()
+        if now - self._warned_at > 60:
+            self._warned_at = now
+            log.warning("rate-limit store unreachable (%s): limits are off until it is back", exc)
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        try:
+            await self._inner.set(key, value, expires_in)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            self._warn(exc)
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        try:
+            return await self._inner.get(key, renew_for)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            self._warn(exc)
+            return None
+
+    async def delete(self, key: str) -> None:
+        await self._inner.delete(key)
+
+    async def delete_all(self) -> None:
+        await self._inner.delete_all()
+
+    async def exists(self, key: str) -> bool:
+        return await self._inner.exists(key)
+
+    async def expires_in(self, key: str) -> int | None:
+        return await self._inner.expires_in(key)

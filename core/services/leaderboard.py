@@ -1,0 +1,835 @@
+"""Leaderboards: counted votes per song, ranked; recomputed by the leaderboard worker.
+
+Counting: only votes whose status is valid or cleared and that were not retracted count, each with its
+weight. Ranking: standard competition ranking (1, 2, 2, 4) on the weighted total; among tied songs the one
+submitted earlier is listed first (then the lower song id). The global board lists every approved song (0
+votes when none); a country's board (GeoIP country of the votes) lists the approved songs with at least one
+counted vote from that country, and a song without one shares the place after the last of them.
+
+The recompute replaces a contest's rows in one transaction with one INSERT ... SELECT (RANK() OVER
+(PARTITION BY country ...)), then writes the boards to the read cache. Reads never count votes.
+
+Freeze: with ``freeze_hours`` set, the public sees the board as it was when the freeze began (the first
+recompute after that moment saves the board it is about to replace as the freeze snapshot) until voting ends
+or the contest is closed; moderators and admins see the live board. ``leaderboard_hidden`` hides it from the
+public until then. After voting ends everyone sees the live board: the final results.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import msgspec
+from sqlalchemy import Integer, bindparam, case, delete, func, insert, literal_column, select, text, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import Forbidden, InvalidInput, NotFound
+from core.jobs import Job, request_after_commit
+from core.models import (
+    GLOBAL_BOARD,
+    Contest,
+    ContestStatus,
+    LeaderboardEntry,
+    LeaderboardRepair,
+    LeaderboardSnapshot,
+    LeaderboardSnapshotEntry,
+    LeaderboardState,
+    Song,
+    SongStatus,
+    Vote,
+    VoteStatus,
+)
+from core.models.base import UtcDateTime
+from core.services.leaderboard_cache import BoardCache, BoardDoc, Entry, Kind, safely
+
+log = logging.getLogger(__name__)
+
+RECOMPUTE_TASK = "ovation.leaderboard.recompute"
+VERIFY_TASK = "ovation.leaderboard.verify"
+
+View = Literal["live", "frozen", "final"]
+
+
+def recompute_job(contest_id: int) -> Job:
+    # A burst of votes or decisions triggers at most one recompute per second per contest.
+    return Job(
+        RECOMPUTE_TASK, (contest_id,), countdown=1.0, debounce_key=f"board:{contest_id}", debounce_seconds=1.0
+    )
+
+
+async def request_recompute(session: AsyncSession, contest_id: int) -> None:
+    """An explicit request (admin): not debounced, so it is never dropped for one sent a moment earlier."""
+    if await session.get(Contest, contest_id) is None:
+        raise NotFound("no such contest", code="contest_not_found")
+    request_after_commit(session, Job(RECOMPUTE_TASK, (contest_id,)))
+    await session.commit()
+
+
+# --- computing --------------------------------------------------------------------------------------------
+
+# One scan of the contest's votes, grouped by (song, country); the global totals are summed from that small
+# result, so per-country boards cost no second scan. Portable: PostgreSQL and SQLite (3.25+) both run it.
+_BOARD_CTES = """
+WITH counted AS (
+    SELECT song_id, COALESCE(country, '') AS country, SUM(weight) AS votes
+    FROM votes
+    WHERE contest_id = :contest_id AND status IN ('valid', 'cleared') AND retracted_at IS NULL
+    GROUP BY song_id, COALESCE(country, '')
+),
+approved AS (
+    SELECT id FROM songs WHERE contest_id = :contest_id AND status = 'approved'
+),
+totals AS (
+    SELECT a.id AS song_id, '' AS country, CAST(COALESCE(SUM(c.votes), 0) AS INTEGER) AS votes
+    FROM approved a LEFT JOIN counted c ON c.song_id = a.id
+    GROUP BY a.id
+    UNION ALL
+    SELECT c.song_id, c.country, CAST(c.votes AS INTEGER)
+    FROM counted c JOIN approved a ON a.id = c.song_id
+    WHERE c.country <> ''
+)
+"""
+_RANKED = """
+SELECT country, song_id, RANK() OVER (PARTITION BY country ORDER BY votes DESC) AS rank, votes FROM totals
+"""
+_REPLACE_BOARD = text(
+    _BOARD_CTES  # noqa: S608 - constant SQL, values are bound parameters
+    + "INSERT INTO leaderboard_entries (contest_id, country, song_id, rank, votes, computed_at) "
+    + "SELECT :contest_id, country, song_id, rank, votes, :now FROM ("
+    + _RANKED
+    + ") AS ranked"
+).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("contest_id", type_=Integer()))
+# PostgreSQL: the same ranking, but one statement writes only what changed: rows no longer on a board are
+# deleted, new or changed rows upserted. Rewriting ~30,000 unchanged rows (1,000 songs x 30 countries) every
+# second costs several times the count itself (index entries and foreign-key checks per row).
+_SYNC_BOARD = text(
+    _BOARD_CTES  # noqa: S608 - constant SQL, values are bound parameters
+    + ", fresh AS ("
+    + _RANKED
+    + """),
+gone AS (
+    DELETE FROM leaderboard_entries AS e
+    WHERE e.contest_id = :contest_id
+      AND NOT EXISTS (SELECT 1 FROM fresh AS f WHERE f.country = e.country AND f.song_id = e.song_id)
+)
+INSERT INTO leaderboard_entries (contest_id, country, song_id, rank, votes, computed_at)
+SELECT :contest_id, f.country, f.song_id, f.rank, f.votes, :now
+FROM fresh AS f
+LEFT JOIN leaderboard_entries AS e
+    ON e.contest_id = :contest_id AND e.country = f.country AND e.song_id = f.song_id
+WHERE e.song_id IS NULL OR e.rank <> f.rank OR e.votes <> f.votes
+ON CONFLICT (contest_id, country, song_id)
+DO UPDATE SET rank = EXCLUDED.rank, votes = EXCLUDED.votes, computed_at = EXCLUDED.computed_at
+"""
+).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("contest_id", type_=Integer()))
+_FRESH_BOARD = text(_BOARD_CTES + _RANKED).bindparams(bindparam("contest_id", type_=Integer()))
+
+Row = tuple[str, int, int, int]  # country, song_id, rank, votes
+
+
+@dataclass(frozen=True, slots=True)
+class RecomputeResult:
+    contest_id: int
+    version: int
+    changed: bool
+    songs: int
+    froze: bool = False
+    snapshot: bool = False
+
+
+async def _lock_state(session: AsyncSession, contest_id: int, now: datetime) -> tuple[LeaderboardState, bool]:
+    """The contest's state row, created if missing, locked until commit: concurrent recomputes of one contest
+    take turns (their DELETE + INSERT would otherwise collide on the primary key)."""
+    factory = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    created = await session.execute(
+        factory(LeaderboardState)
+        .values(contest_id=contest_id, version=0, digest="", computed_at=now, changed_at=now)
+        .on_conflict_do_nothing(index_elements=["contest_id"])
+        .returning(LeaderboardState.contest_id)
+    )
+    is_new = created.first() is not None
+    state = await session.scalar(
+        select(LeaderboardState)
+        .where(LeaderboardState.contest_id == contest_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert state is not None
+    return state, is_new
+
+
+async def _board_rows(session: AsyncSession, contest_id: int) -> dict[str, list[Entry]]:
+    """The stored boards by country, entries in display order (ties: earlier submission first)."""
+    rows = await session.execute(
+        select(
+            LeaderboardEntry.country,
+            LeaderboardEntry.song_id,
+            LeaderboardEntry.rank,
+            LeaderboardEntry.votes,
+            Song.title,
+            Song.artist_name,
+        )
+        .join(Song, Song.id == LeaderboardEntry.song_id)
+        .where(LeaderboardEntry.contest_id == contest_id)
+        .order_by(LeaderboardEntry.country, LeaderboardEntry.rank, Song.created_at, Song.id)
+    )
+    boards: dict[str, list[Entry]] = {GLOBAL_BOARD: []}
+    for country, song_id, rank, votes, title, artist in rows:
+        boards.setdefault(country, []).append((song_id, rank, votes, title, artist))
+    return boards
+
+
+def _digest(boards: dict[str, list[Entry]]) -> str:
+    hasher = hashlib.sha256()
+    for country in sorted(boards):
+        hasher.update(country.encode() + b"\x1e" + _entries_encoder.encode(boards[country]))
+    return hasher.hexdigest()
+
+
+_entries_encoder = msgspec.msgpack.Encoder()
+
+
+def _docs(boards: dict[str, list[Entry]], version: int, computed_at: datetime) -> dict[str, BoardDoc]:
+    return {country: BoardDoc(version, computed_at, entries) for country, entries in boards.items()}
+
+
+def freeze_at(contest: Contest) -> datetime | None:
+    return contest.voting_closes_at - timedelta(hours=contest.freeze_hours) if contest.freeze_hours else None
+
+
+def _freeze_due(contest: Contest, now: datetime) -> bool:
+    start = freeze_at(contest)
+    return (
+        start is not None and start <= now < contest.voting_closes_at and contest.status == ContestStatus.OPEN
+    )
+
+
+async def _freeze_snapshot(session: AsyncSession, contest_id: int) -> LeaderboardSnapshot | None:
+    return await session.scalar(
+        select(LeaderboardSnapshot)
+        .where(LeaderboardSnapshot.contest_id == contest_id, LeaderboardSnapshot.reason == "freeze")
+        .order_by(LeaderboardSnapshot.id.desc())
+        .limit(1)
+    )
+
+
+async def _snapshot(
+    session: AsyncSession,
+    contest_id: int,
+    *,
+    reason: str,
+    taken_at: datetime,
+    version: int,
+    all_countries: bool,
+) -> int:
+    snapshot_id = await session.scalar(
+        insert(LeaderboardSnapshot)
+        .values(contest_id=contest_id, taken_at=taken_at, reason=reason, version=version)
+        .returning(LeaderboardSnapshot.id)
+    )
+    assert snapshot_id is not None
+    source = select(
+        literal_column(str(int(snapshot_id)), Integer()).label("snapshot_id"),
+        LeaderboardEntry.country,
+        LeaderboardEntry.song_id,
+        LeaderboardEntry.rank,
+        LeaderboardEntry.votes,
+    ).where(
+        LeaderboardEntry.contest_id == contest_id,
+        true() if all_countries else LeaderboardEntry.country == GLOBAL_BOARD,
+    )
+    await session.execute(
+        insert(LeaderboardSnapshotEntry).from_select(
+            ["snapshot_id", "country", "song_id", "rank", "votes"], source
+        )
+    )
+    return int(snapshot_id)
+
+
+def snapshot_interval() -> timedelta:
+    """``OVATION_LEADERBOARD_SNAPSHOT_MINUTES`` (default 10; 0: a snapshot at every change)."""
+    raw = os.environ.get("OVATION_LEADERBOARD_SNAPSHOT_MINUTES", "").strip()
+    return timedelta(minutes=int(raw) if raw.isdigit() else 10)
+
+
+async def recompute(
+    session: AsyncSession, cache: BoardCache, contest_id: int, *, now: datetime, publish: bool = True
+) -> RecomputeResult | None:
+    """Rebuild the contest's boards from its votes, then refresh the cache and tell live feeds."""
+    contest = await session.get(Contest, contest_id)
+    if contest is None:
+        return None
+    state, is_new = await _lock_state(session, contest_id, now)
+    froze = False
+    if _freeze_due(contest, now) and await _freeze_snapshot(session, contest_id) is None and not is_new:
+        # The board about to be replaced is the board as it was when the freeze began.
+        await _snapshot(
+            session,
+            contest_id,
+            reason="freeze",
+            taken_at=freeze_at(contest) or now,
+            version=state.version,
+            all_countries=True,
+        )
+        froze = True
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_SYNC_BOARD, {"contest_id": contest_id, "now": now})
+    else:  # embedded: small boards, plain replace
+        await session.execute(delete(LeaderboardEntry).where(LeaderboardEntry.contest_id == contest_id))
+        await session.execute(_REPLACE_BOARD, {"contest_id": contest_id, "now": now})
+    boards = await _board_rows(session, contest_id)
+    digest = _digest(boards)
+    changed = digest != state.digest
+    if changed:
+        state.version += 1
+        state.digest = digest
+        state.changed_at = now
+    state.computed_at = now
+    if is_new and _freeze_due(contest, now) and await _freeze_snapshot(session, contest_id) is None:
+        await _snapshot(
+            session, contest_id, reason="freeze", taken_at=now, version=state.version, all_countries=True
+        )
+        froze = True
+    snapshot = await _periodic_snapshot_if_due(session, state, now)
+    version = state.version
+    await session.commit()
+    if froze:
+        await refresh_frozen_cache(session, cache, contest_id)
+    await safely("store the board", cache.store(contest_id, "live", version, _docs(boards, version, now)))
+    if publish and (changed or froze):
+        await safely("publish a board change", cache.publish(contest_id, version))
+    return RecomputeResult(
+        contest_id, version, changed, len(boards[GLOBAL_BOARD]), froze=froze, snapshot=snapshot
+    )
+
+
+async def _periodic_snapshot_if_due(session: AsyncSession, state: LeaderboardState, now: datetime) -> bool:
+    """At most one snapshot per interval, and only of a board that changed since the last one."""
+    if state.snapshot_version == state.version:
+        return False
+    if state.snapshot_at is not None and now - state.snapshot_at < snapshot_interval():
+        return False
+    await _snapshot(
+        session, state.contest_id, reason="periodic", taken_at=now, version=state.version, all_countries=False
+    )
+    state.snapshot_at = now
+    state.snapshot_version = state.version
+    return True
+
+
+async def take_due_snapshots(
+    session: AsyncSession, cache: BoardCache, contest_id: int, *, now: datetime
+) -> None:
+    """For the periodic check: a snapshot owed since the last recompute (votes stopped), and the freeze
+    snapshot of a contest whose freeze began with no recompute since (its stored board is the frozen one)."""
+    contest = await session.get(Contest, contest_id)
+    state = await session.get(LeaderboardState, contest_id, with_for_update=True)
+    if contest is None or state is None:
+        await session.rollback()
+        return
+    froze = False
+    if _freeze_due(contest, now) and await _freeze_snapshot(session, contest_id) is None:
+        await _snapshot(
+            session,
+            contest_id,
+            reason="freeze",
+            taken_at=freeze_at(contest) or now,
+            version=state.version,
+            all_countries=True,
+        )
+        froze = True
+    await _periodic_snapshot_if_due(session, state, now)
+    await session.commit()
+    if froze:
+        await refresh_frozen_cache(session, cache, contest_id)
+
+
+async def _snapshot_boards(session: AsyncSession, snapshot_id: int) -> dict[str, list[Entry]]:
+    rows = await session.execute(
+        select(
+            LeaderboardSnapshotEntry.country,
+            LeaderboardSnapshotEntry.song_id,
+            LeaderboardSnapshotEntry.rank,
+            LeaderboardSnapshotEntry.votes,
+            Song.title,
+            Song.artist_name,
+        )
+        .join(Song, Song.id == LeaderboardSnapshotEntry.song_id)
+        .where(LeaderboardSnapshotEntry.snapshot_id == snapshot_id)
+        .order_by(LeaderboardSnapshotEntry.country, LeaderboardSnapshotEntry.rank, Song.created_at, Song.id)
+    )
+    boards: dict[str, list[Entry]] = {GLOBAL_BOARD: []}
+    for country, song_id, rank, votes, title, artist in rows:
+        boards.setdefault(country, []).append((song_id, rank, votes, title, artist))
+    return boards
+
+
+async def _frozen_docs(session: AsyncSession, contest_id: int) -> dict[str, BoardDoc] | None:
+    snapshot = await _freeze_snapshot(session, contest_id)
+    if snapshot is None:
+        return None
+    return _docs(await _snapshot_boards(session, snapshot.id), snapshot.version, snapshot.taken_at)
+
+
+async def refresh_frozen_cache(session: AsyncSession, cache: BoardCache, contest_id: int) -> None:
+    docs = await _frozen_docs(session, contest_id)
+    await session.rollback()
+    if docs is not None:
+        version = docs[GLOBAL_BOARD].version
+        await safely("store the frozen board", cache.store(contest_id, "frozen", version, docs))
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRules:
+    """What decides who sees which board; cached briefly per API process."""
+
+    contest_id: int
+    status: str
+    leaderboard_hidden: bool
+    freeze_hours: int
+    voting_closes_at: datetime
+
+    @property
+    def freeze_at(self) -> datetime | None:
+        if not self.freeze_hours:
+            return None
+        return self.voting_closes_at - timedelta(hours=self.freeze_hours)
+
+
+async def board_rules(session: AsyncSession, contest_id: int) -> BoardRules:
+    row = (
+        await session.execute(
+            select(
+                Contest.id,
+                Contest.status,
+                Contest.leaderboard_hidden,
+                Contest.freeze_hours,
+                Contest.voting_closes_at,
+            ).where(Contest.id == contest_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFound("no such contest", code="contest_not_found")
+    return BoardRules(*row)
+
+
+@dataclass
+class RulesMemo:
+    """Contest rules per API process for ``ttl`` seconds, so that board reads cost no database query. An edit
+    (hiding the board, changing the freeze) takes effect in every process within ``ttl``."""
+
+    ttl: float = 1.0
+    _rules: dict[int, tuple[float, BoardRules]] = field(default_factory=dict)
+
+    async def get(self, session: AsyncSession, contest_id: int) -> BoardRules:
+        now = time.monotonic()
+        known = self._rules.get(contest_id)
+        if known is not None and known[0] > now:
+            return known[1]
+        rules = await board_rules(session, contest_id)
+        if len(self._rules) > 10_000:
+            self._rules.clear()
+        self._rules[contest_id] = (now + self.ttl, rules)
+        return rules
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    view: View
+    staff: bool
+    frozen_at: datetime | None = None
+
+
+def access(rules: BoardRules, *, staff: bool, admin: bool, now: datetime) -> Access:
+    """Which board this viewer may see now: the public may get the frozen one, or none while it is hidden."""
+    if rules.status == ContestStatus.DRAFT and not admin:
+        raise NotFound("no such contest", code="contest_not_found")
+    if rules.status == ContestStatus.CLOSED or now >= rules.voting_closes_at:
+        return Access("final", staff)
+    if staff:
+        return Access("live", staff)
+    if rules.leaderboard_hidden:
+        raise Forbidden(
+            "the leaderboard of this contest is hidden until voting ends", code="leaderboard_hidden"
+        )
+    start = rules.freeze_at
+    if start is not None and now >= start:
+        return Access("frozen", staff, frozen_at=start)
+    return Access("live", staff)
+
+
+def parse_country(raw: str | None) -> str:
+    """'' for the global board, or an ISO 3166 alpha-2 code."""
+    if raw is None or raw == "":
+        return GLOBAL_BOARD
+    code = raw.upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise InvalidInput("country must be an ISO 3166 alpha-2 code such as 'SE'", code="invalid_country")
+    return code
+
+
+async def _live_docs_from_db(session: AsyncSession, contest_id: int) -> dict[str, BoardDoc] | None:
+    state = await session.get(LeaderboardState, contest_id)
+    if state is None:
+        return None
+    return _docs(await _board_rows(session, contest_id), state.version, state.computed_at)
+
+
+async def _fresh_docs(session: AsyncSession, contest_id: int, now: datetime) -> dict[str, BoardDoc]:
+    """A board counted on the spot, for a contest never recomputed (no votes counted yet, typically)."""
+    rows = (await session.execute(_FRESH_BOARD, {"contest_id": contest_id})).all()
+    songs = {
+        song_id: (title, artist, created_at)
+        for song_id, title, artist, created_at in await session.execute(
+            select(Song.id, Song.title, Song.artist_name, Song.created_at).where(
+                Song.contest_id == contest_id, Song.status == SongStatus.APPROVED
+            )
+        )
+    }
+    boards: dict[str, list[Entry]] = {GLOBAL_BOARD: []}
+    ordered = sorted(rows, key=lambda row: (row[0], row[2], songs[row[1]][2], row[1]))
+    for country, song_id, rank, votes in ordered:
+        title, artist, _ = songs[song_id]
+        boards.setdefault(country, []).append((song_id, rank, votes, title, artist))
+    return _docs(boards, 0, now)
+
+
+async def load_board(
+    session: AsyncSession, cache: BoardCache, contest_id: int, view: View, country: str, *, now: datetime
+) -> BoardDoc:
+    kind: Kind = "frozen" if view == "frozen" else "live"
+    doc = await _cached(cache, contest_id, kind, country)
+    if doc is not None:
+        return doc
+    docs = await _frozen_docs(session, contest_id) if kind == "frozen" else None
+    if kind == "frozen" and docs is None:
+        # No freeze snapshot yet means no recompute since the freeze began: the live board is the frozen one.
+        kind = "live"
+        doc = await _cached(cache, contest_id, kind, country)
+        if doc is not None:
+            await session.rollback()
+            return doc
+    if docs is None:
+        docs = await _live_docs_from_db(session, contest_id)
+    if docs is None:
+        docs = await _fresh_docs(session, contest_id, now)
+        request_after_commit(session, recompute_job(contest_id))  # store it, so the next read is cheap
+        await session.commit()
+    else:
+        await session.rollback()  # end the read transaction before talking to Redis
+        if cache.enabled:
+            version = docs[GLOBAL_BOARD].version
+            await safely("fill the cache", cache.store(contest_id, kind, version, docs))
+    whole = docs[GLOBAL_BOARD]
+    return docs.get(country) or BoardDoc(whole.version, whole.computed_at, [])
+
+
+async def _cached(cache: BoardCache, contest_id: int, kind: Kind, country: str) -> BoardDoc | None:
+    if not cache.enabled:
+        return None
+    try:
+        return await cache.read(contest_id, kind, country)
+    except Exception as exc:  # Redis down or a damaged entry: the database still answers
+        log.warning("leaderboard cache read failed, reading the database: %s", exc)
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    song_id: int
+    title: str
+    artist_name: str
+    rank: int
+    votes: int
+    tied_with: int  # other songs sharing this rank
+    board_size: int
+
+
+async def song_standing(
+    session: AsyncSession, doc: BoardDoc, contest_id: int, song_id: int, country: str
+) -> Standing:
+    for entry_id, rank, votes, title, artist in doc.entries:
+        if entry_id == song_id:
+            tied = sum(1 for other in doc.entries if other[1] == rank) - 1
+            return Standing(song_id, title, artist, rank, votes, tied, len(doc.entries))
+    song = await session.get(Song, song_id)
+    if song is None or song.contest_id != contest_id or song.status != SongStatus.APPROVED or not country:
+        raise NotFound("no such song on this board", code="song_not_found")
+    # On a country board a song without a counted vote from there shares the place after the last listed.
+    after = len(doc.entries) + 1
+    return Standing(song.id, song.title, song.artist_name, after, 0, 0, len(doc.entries))
+
+
+# --- history and results ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPoint:
+    taken_at: datetime
+    reason: str
+    entries: list[tuple[int, int, int]]  # song_id, rank, votes
+
+
+async def history(
+    session: AsyncSession,
+    contest_id: int,
+    *,
+    song_id: int | None,
+    until: datetime | None,
+    limit: int,
+    top: int,
+) -> list[HistoryPoint]:
+    """Snapshots of the global board, oldest first (the latest ``limit``); ``until`` hides later ones from
+    the public during a freeze. With ``song_id``, that song's rank and votes; otherwise the top ``top``."""
+    snapshots = select(
+        LeaderboardSnapshot.id, LeaderboardSnapshot.taken_at, LeaderboardSnapshot.reason
+    ).where(LeaderboardSnapshot.contest_id == contest_id)
+    if until is not None:
+        snapshots = snapshots.where(LeaderboardSnapshot.taken_at <= until)
+    latest = (
+        await session.execute(
+            snapshots.order_by(LeaderboardSnapshot.taken_at.desc(), LeaderboardSnapshot.id.desc()).limit(
+                limit
+            )
+        )
+    ).all()
+    if song_id is not None:
+        song = await session.get(Song, song_id)
+        if song is None or song.contest_id != contest_id:
+            raise NotFound("no such song in this contest", code="song_not_found")
+    if not latest:
+        return []
+    ids = [row.id for row in latest]
+    query = select(
+        LeaderboardSnapshotEntry.snapshot_id,
+        LeaderboardSnapshotEntry.song_id,
+        LeaderboardSnapshotEntry.rank,
+        LeaderboardSnapshotEntry.votes,
+    ).where(LeaderboardSnapshotEntry.snapshot_id.in_(ids), LeaderboardSnapshotEntry.country == GLOBAL_BOARD)
+    query = (
+        query.where(LeaderboardSnapshotEntry.song_id == song_id)
+        if song_id is not None
+        else query.where(LeaderboardSnapshotEntry.rank <= top)
+    )
+    entries: dict[int, list[tuple[int, int, int]]] = {}
+    for snapshot_id, entry_song, rank, votes in await session.execute(
+        query.order_by(LeaderboardSnapshotEntry.rank, LeaderboardSnapshotEntry.song_id)
+    ):
+        entries.setdefault(snapshot_id, []).append((entry_song, rank, votes))
+    return [HistoryPoint(row.taken_at, row.reason, entries.get(row.id, [])) for row in reversed(latest)]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    song_id: int
+    title: str
+    artist_name: str
+    song_status: str
+    rank: int | None  # None: the song is not (or no longer) approved, so it is not ranked
+    votes: int  # weighted total of counted (valid + cleared, not retracted) votes
+    valid: int
+    cleared: int
+    pending: int
+    suspicious: int
+    rejected: int
+    retracted: int  # taken back by the voter, whatever their status; not in the other counts
+
+
+RESULT_FIELDS = tuple(ResultRow.__dataclass_fields__)
+
+
+async def results(session: AsyncSession, contest_id: int) -> list[ResultRow]:
+    """Per song, counted from the votes now (not from the stored board): for moderators' exports."""
+    if await session.get(Contest, contest_id) is None:
+        raise NotFound("no such contest", code="contest_not_found")
+    live = Vote.retracted_at.is_(None)
+
+    def count(status: VoteStatus) -> Any:
+        return func.coalesce(func.sum(case((live & (Vote.status == status.value), 1), else_=0)), 0)
+
+    counted = live & Vote.status.in_([VoteStatus.VALID.value, VoteStatus.CLEARED.value])
+    votes = func.coalesce(func.sum(case((counted, Vote.weight), else_=0)), 0).label("votes")
+    rows = await session.execute(
+        select(
+            Song.id,
+            Song.title,
+            Song.artist_name,
+            Song.status,
+            votes,
+            count(VoteStatus.VALID),
+            count(VoteStatus.CLEARED),
+            count(VoteStatus.PENDING),
+            count(VoteStatus.SUSPICIOUS),
+            count(VoteStatus.REJECTED),
+            func.coalesce(func.sum(case((Vote.retracted_at.is_not(None), 1), else_=0)), 0),
+        )
+        .outerjoin(Vote, Vote.song_id == Song.id)
+        .where(Song.contest_id == contest_id)
+        .group_by(Song.id, Song.title, Song.artist_name, Song.status, Song.created_at)
+        .order_by(votes.desc(), Song.created_at, Song.id)
+    )
+    out: list[ResultRow] = []
+    rank = position = 0
+    previous: int | None = None
+    for song_id, title, artist, status, total, *counts in rows:
+        ranked: int | None = None
+        if status == SongStatus.APPROVED:
+            position += 1
+            if total != previous:
+                rank, previous = position, total
+            ranked = rank
+        elif not any(counts) and not total:
+            continue  # a song that was never on the board and drew no votes is not a result
+        out.append(ResultRow(song_id, title, artist, status, ranked, int(total), *(int(c) for c in counts)))
+    return out
+
+
+# --- integrity --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    contest_id: int
+    source: str  # "database" or "cache"
+    version: int
+    differences: int
+    sample: list[list[Any]]
+
+
+async def _stored(session: AsyncSession, contest_id: int) -> set[Row]:
+    rows = await session.execute(
+        select(
+            LeaderboardEntry.country, LeaderboardEntry.song_id, LeaderboardEntry.rank, LeaderboardEntry.votes
+        ).where(LeaderboardEntry.contest_id == contest_id)
+    )
+    return {tuple(row) for row in rows}  # type: ignore[misc]
+
+
+def _cached_rows(docs: dict[str, BoardDoc]) -> set[Row]:
+    return {(country, e[0], e[1], e[2]) for country, doc in docs.items() for e in doc.entries}
+
+
+async def _inspect(session: AsyncSession, cache: BoardCache, contest_id: int) -> list[Finding]:
+    state = await session.get(LeaderboardState, contest_id, populate_existing=True)
+    if state is None:
+        return []
+    fresh = {tuple(row) for row in await session.execute(_FRESH_BOARD, {"contest_id": contest_id})}
+    stored = await _stored(session, contest_id)
+    version = state.version
+    await session.rollback()
+    findings: list[Finding] = []
+    if fresh != stored:
+        diff = sorted(fresh ^ stored)
+        findings.append(Finding(contest_id, "database", version, len(diff), [list(d) for d in diff[:10]]))
+    elif cache.enabled:
+        docs = await cache.read_all(contest_id, "live")
+        # Nothing cached is no fault (evicted, Redis restarted): readers fill it from the database.
+        if docs is not None:
+            cached = _cached_rows(docs)
+            versions = {doc.version for doc in docs.values()}
+            if cached != stored or versions != {version}:
+                diff = sorted(cached ^ stored)
+                findings.append(
+                    Finding(contest_id, "cache", version, len(diff), [list(d) for d in diff[:10]])
+                )
+    return findings
+
+
+async def contests_to_verify(session: AsyncSession, *, now: datetime) -> list[int]:
+    """Open contests, and contests whose voting ended in the last week (moderators still decide on votes)."""
+    recent = now - timedelta(days=7)
+    rows = await session.scalars(
+        select(Contest.id).where(
+            Contest.status != ContestStatus.DRAFT,
+            (Contest.status == ContestStatus.OPEN) | (Contest.voting_closes_at >= recent),
+        )
+    )
+    return list(rows)
+
+
+async def verify(
+    session: AsyncSession,
+    cache: BoardCache,
+    contest_ids: Sequence[int],
+    *,
+    now: datetime,
+    settle_seconds: float = 2.0,
+) -> list[Finding]:
+    """Count every board again from the votes and compare with the stored and the cached boards; repair and
+    record what differs.
+
+    A difference right after votes were scored is normal (the recompute runs up to a second later), so a
+    board is only called wrong when it still differs ``settle_seconds`` later and no recompute ran meanwhile.
+    Contests never computed are computed (not a fault), and snapshots owed are taken."""
+    suspects: dict[int, Finding] = {}
+    for contest_id in contest_ids:
+        if await session.get(LeaderboardState, contest_id) is None:
+            await session.rollback()
+            await recompute(session, cache, contest_id, now=now)
+            continue
+        for finding in await _inspect(session, cache, contest_id):
+            suspects[contest_id] = finding
+        await take_due_snapshots(session, cache, contest_id, now=now)
+    if not suspects:
+        return []
+    await asyncio.sleep(settle_seconds)
+    confirmed: list[Finding] = []
+    for contest_id, first in suspects.items():
+        for finding in await _inspect(session, cache, contest_id):
+            if finding.version == first.version and finding.source == first.source:
+                confirmed.append(finding)
+    for finding in confirmed:
+        log.error(
+            "leaderboard of contest %s: %s board differs from a fresh count (%d rows, e.g. %s); repairing",
+            finding.contest_id,
+            finding.source,
+            finding.differences,
+            finding.sample[:3],
+        )
+        session.add(
+            LeaderboardRepair(
+                contest_id=finding.contest_id,
+                found_at=now,
+                source=finding.source,
+                details={
+                    "version": finding.version,
+                    "differences": finding.differences,
+                    "sample": finding.sample,
+                },
+            )
+        )
+        await session.commit()
+        await safely("count a repair", cache.count_repair(finding.source))
+        if finding.source == "database":
+            await recompute(session, cache, finding.contest_id, now=now)
+        else:
+            docs = await _live_docs_from_db(session, finding.contest_id)
+            await session.rollback()
+            if docs is not None:
+                version = docs[GLOBAL_BOARD].version
+                # Dropped first: a damaged entry may claim a newer version than the database's.
+                await safely("drop the damaged cache", cache.drop(finding.contest_id, "live"))
+                await safely("repair the cache", cache.store(finding.contest_id, "live", version, docs))
+    return confirmed
+
+
+async def repairs(session: AsyncSession, contest_id: int) -> Sequence[LeaderboardRepair]:
+    return (
+        await session.scalars(
+            select(LeaderboardRepair)
+            .where(LeaderboardRepair.contest_id == contest_id)
+            .order_by(LeaderboardRepair.id)
+        )
+    ).all()

@@ -1,0 +1,160 @@
+"""Scoring pending votes in micro-batches with the fraud library.
+
+A run claims a batch of pending votes (FOR UPDATE SKIP LOCKED on PostgreSQL, so concurrent runs never take the
+same votes), scores it against the contest's last 24 hours, writes every verdict in one executemany UPDATE and
+commits; then the next batch, until none is pending. The 24 h history is loaded once per run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.jobs import request_after_commit
+from core.models import Contest, User, Vote, VoteStatus
+from core.services.leaderboard import recompute_job
+from fraud.config import FraudConfig
+from fraud.scoring import score_batch
+from fraud.types import ContestContext, Verdict, VoteEvent
+
+log = logging.getLogger(__name__)
+
+HISTORY_WINDOW = timedelta(hours=24)
+_EVENT_COLUMNS = (
+    Vote.id,
+    Vote.contest_id,
+    Vote.song_id,
+    Vote.voter_id,
+    Vote.cast_at,
+    Vote.ip,
+    Vote.network_prefix,
+    Vote.user_agent,
+    Vote.device_fingerprint,
+    Vote.device_cookie_id,
+    Vote.accept_language,
+    Vote.client_timezone,
+    Vote.country,
+    Vote.asn,
+    Vote.as_org,
+    User.created_at,
+    User.email,
+    User.email_verified,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoringRun:
+    scored: int
+    suspicious: int
+    detector_failures: dict[str, int]
+
+
+def fraud_config_for(contest: Contest) -> FraudConfig:
+    try:
+        return FraudConfig.from_dict(contest.fraud_config or {})
+    except ValueError:
+        # Contest settings are validated on save; a stale invalid one must not stop scoring.
+        log.exception("contest %s has an invalid fraud config; scoring with the defaults", contest.id)
+        return FraudConfig.default()
+
+
+def _event(row: Sequence[Any]) -> VoteEvent:
+    return VoteEvent(*row)
+
+
+async def _history(session: AsyncSession, contest_id: int, since: datetime) -> list[VoteEvent]:
+    rows = await session.execute(
+        select(*_EVENT_COLUMNS)
+        .join(User, User.id == Vote.voter_id)
+        .where(Vote.contest_id == contest_id, Vote.cast_at >= since, Vote.retracted_at.is_(None))
+    )
+    return [_event(row) for row in rows]
+
+
+async def _claim(session: AsyncSession, contest_id: int, limit: int) -> list[VoteEvent]:
+    rows = await session.execute(
+        select(*_EVENT_COLUMNS)
+        .join(User, User.id == Vote.voter_id)
+        .where(Vote.contest_id == contest_id, Vote.status == VoteStatus.PENDING)
+        .order_by(Vote.id)
+        .limit(limit)
+        .with_for_update(of=Vote, skip_locked=True)
+    )
+    return [_event(row) for row in rows]
+
+
+DEVICE_REASONS = frozenset(
+    {"shared_device_accounts", "device_fingerprint_velocity", "device_cookie_velocity"}
+)
+
+
+def case_key(verdict: Verdict, event: VoteEvent) -> str | None:
+    """What links a suspicious vote to others, so that moderators review them together."""
+    if not verdict.suspicious:
+        return None
+    codes = {reason.code for reason in verdict.reasons}
+    device = event.device_cookie or event.fingerprint
+    if device and codes & DEVICE_REASONS:
+        return f"device:{device}"
+    return f"prefix:{event.prefix}"
+
+
+def _update_rows(
+    verdicts: Sequence[Verdict], events: dict[int, VoteEvent], now: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": verdict.vote_id,
+            "status": VoteStatus.SUSPICIOUS if verdict.suspicious else VoteStatus.VALID,
+            "fraud_score": verdict.score,
+            "reasons": [reason.as_dict() for reason in verdict.reasons],
+            "case_key": case_key(verdict, events[verdict.vote_id]),
+            "scored_at": now,
+        }
+        for verdict in verdicts
+    ]
+
+
+async def score_pending(
+    session: AsyncSession, *, contest_id: int, now: datetime, batch_size: int = 2000
+) -> ScoringRun:
+    contest = await session.get(Contest, contest_id)
+    if contest is None:
+        return ScoringRun(0, 0, {})
+    config = fraud_config_for(contest)
+    context = ContestContext(
+        contest_id=contest.id,
+        eligible_countries=frozenset(contest.eligible_countries) if contest.eligible_countries else None,
+    )
+    history = await _history(session, contest_id, now - HISTORY_WINDOW)
+    await session.commit()  # end the read; each batch below is its own short transaction
+    scored = suspicious = 0
+    failures: dict[str, int] = {}
+    while batch := await _claim(session, contest_id, batch_size):
+        result = score_batch(batch, history, context, config, now)
+        rows = _update_rows(result.verdicts, {event.vote_id: event for event in batch}, now)
+        await session.execute(update(Vote), rows)
+        if any(not verdict.suspicious for verdict in result.verdicts):
+            request_after_commit(session, recompute_job(contest_id))  # valid votes now count
+        await session.commit()
+        scored += len(rows)
+        suspicious += sum(1 for verdict in result.verdicts if verdict.suspicious)
+        for name, count in result.detector_failures.items():
+            failures[name] = failures.get(name, 0) + count
+        known = {event.vote_id for event in history}
+        history.extend(event for event in batch if event.vote_id not in known)
+    return ScoringRun(scored, suspicious, failures)
+
+
+async def contests_with_stale_pending_votes(session: AsyncSession, *, older_than: datetime) -> list[int]:
+    """Contests holding pending votes cast before ``older_than``: their scoring request may have been lost."""
+    rows = await session.scalars(
+        select(Vote.contest_id).where(Vote.status == VoteStatus.PENDING, Vote.cast_at < older_than).distinct()
+    )
+    return list(rows)
