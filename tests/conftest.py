@@ -13,5 +13,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     integration = sys.modules.get("tests.integration.conftest")
     backends = getattr(integration, "BACKENDS", None)
     if backends is not None:
-        mode = "PostgreSQL + Redis" if backends.production else "EMBEDDED SQLite + file broker (services missing)"
+        mode = (
+            "PostgreSQL + Redis"
+            if backends.production
+            else "EMBEDDED SQLite + file broker (services missing)"
+        )
         terminalreporter.write_line(f"integration tests ran on: {mode} ({backends.database_url})")
