@@ -277,6 +277,7 @@ async def test_a_cast_vote_is_scored_by_the_worker(api: Api, db, worker) -> None
 
     row = await eventually(scored)
     assert row.status in {"valid", "suspicious"}
+    assert row.fraud_score is not None
     assert 0 <= row.fraud_score <= 100
     mine = (await api.get("/api/me/votes")).json()["items"][0]
     assert mine["status"] == row.status
