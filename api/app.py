@@ -42,7 +42,7 @@ from core.settings import Settings, get_settings
 from core.storage import open_storage
 from workers.app import check_broker
 
-UNPROTECTED_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema"]
+UNPROTECTED_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/static/"]
 
 
 class MetricsController(PrometheusController):

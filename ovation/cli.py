@@ -19,7 +19,9 @@ WORKER_QUEUES = "media,fraud,leaderboard,maintenance"
 
 
 def _python_module(*args: str) -> list[str]:
-    return [sys.executable, "-m", "ovation", *args]
+    # -P: the working directory is not put on sys.path, so a folder there named like one of our packages
+    # (the data directory's uploads/, say) cannot shadow it in the children.
+    return [sys.executable, "-P", "-m", "ovation", *args]
 
 
 def cmd_api(args: argparse.Namespace) -> int:

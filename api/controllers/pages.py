@@ -1,0 +1,80 @@
+"""The web pages: plain HTML shells served by the API; their scripts fetch everything through the JSON API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from litestar import Controller, Router, get
+from litestar.datastructures import CacheControlHeader
+from litestar.params import FromPath
+from litestar.response import File
+from litestar.static_files import create_static_files_router
+
+from api.auth import PUBLIC
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+
+# Pages only load this site's own scripts, styles and audio: an injected <script> or a remote beacon is
+# refused by the browser even if some text ever slipped into the DOM unescaped.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    # Revalidate every time (ETag): a deploy must never pair a cached page with newer scripts.
+    "Cache-Control": "no-cache",
+}
+
+
+def _page(name: str) -> File:
+    return File(
+        WEB_DIR / name,
+        media_type="text/html",  # Litestar adds the charset
+        content_disposition_type="inline",
+        headers=PAGE_HEADERS,
+    )
+
+
+class PageController(Controller):
+    """Bookmarkable URLs, one HTML file each."""
+
+    include_in_schema = False
+    opt = PUBLIC  # the pages themselves are public; the API calls they make are checked as usual
+
+    @get("/", name="page-home")
+    async def home(self) -> File:
+        return _page("index.html")
+
+    @get("/contests/{slug:str}", name="page-contest")
+    async def contest(self, slug: FromPath[str]) -> File:
+        return _page("contest.html")  # the script reads the slug from the address
+
+    @get("/login", name="page-login")
+    async def login(self) -> File:
+        return _page("login.html")
+
+    @get("/me/votes", name="page-my-votes")
+    async def my_votes(self) -> File:
+        return _page("votes.html")
+
+    @get("/me/songs", name="page-my-songs")
+    async def my_songs(self) -> File:
+        return _page("songs.html")
+
+    @get("/moderation", name="page-moderation")
+    async def moderation(self) -> File:
+        return _page("moderation.html")
+
+
+def static_router() -> Router:
+    """Scripts and styles under /static (plain ES modules: no build step)."""
+    return create_static_files_router(
+        path="/static",
+        directories=[WEB_DIR / "static"],
+        opt=PUBLIC,
+        cache_control=CacheControlHeader(no_cache=True),
+        include_in_schema=False,
+    )

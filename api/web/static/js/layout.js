@@ -1,0 +1,47 @@
+// The site header on every page: links for what this visitor may do, and who is logged in.
+import { currentUser, hasRole, logout } from "./api.js";
+import { $, fill, h } from "./dom.js";
+
+/** Render the navigation and return the current user (or null). Call once per page. */
+export async function initPage() {
+  const nav = $("#site-nav");
+  let user = null;
+  try {
+    user = await currentUser();
+  } catch {
+    // API unreachable: the page says so itself; the header stays minimal.
+  }
+  const here = location.pathname;
+  const link = (href, text) => h("li", {}, h("a", { href, "aria-current": here === href ? "page" : null }, text));
+  const items = [link("/", "Contests")];
+  if (user) {
+    items.push(link("/me/votes", "My votes"));
+    if (hasRole(user, "contestant")) items.push(link("/me/songs", "My songs"));
+    if (hasRole(user, "moderator", "admin")) items.push(link("/moderation", "Moderation"));
+    items.push(
+      h(
+        "li",
+        { class: "account" },
+        h("span", { id: "whoami" }, `Logged in as ${user.username}`),
+        " ",
+        h(
+          "button",
+          {
+            type: "button",
+            class: "link",
+            onclick: async () => {
+              await logout();
+              location.assign("/");
+            },
+          },
+          "Log out",
+        ),
+      ),
+    );
+  } else {
+    const next = encodeURIComponent(here + location.search);
+    items.push(h("li", { class: "account" }, h("a", { href: `/login?next=${next}` }, "Log in or register")));
+  }
+  fill(nav, h("ul", {}, items));
+  return user;
+}

@@ -1,0 +1,103 @@
+// My votes: each vote's status and, in plain words, what it means; retraction within the contest's window.
+import { api } from "./api.js";
+import { $, fill, h, label, say, when } from "./dom.js";
+import { initPage } from "./layout.js";
+import { explain, loginLink } from "./messages.js";
+
+const PAGE_SIZE = 50;
+const songs = new Map(); // id -> Promise<{title, contest}>
+const contests = new Map(); // id -> Promise<contest | null>
+let offset = 0;
+
+function contestOf(id) {
+  if (!contests.has(id)) contests.set(id, api(`/api/contests/${id}`).catch(() => null));
+  return contests.get(id);
+}
+
+function songOf(id) {
+  // Songs taken down since are no longer public: the vote still shows, with the song's number.
+  if (!songs.has(id)) songs.set(id, api(`/api/songs/${id}`).catch(() => null));
+  return songs.get(id);
+}
+
+async function row(vote) {
+  const [song, contest] = await Promise.all([songOf(vote.song_id), contestOf(vote.contest_id)]);
+  const title = song ? song.title : `Song #${vote.song_id}`;
+  const status = vote.retracted_at ? "retracted" : vote.status;
+  const tr = h(
+    "tr",
+    { dataset: { voteId: vote.id, status } },
+    h("td", {}, title),
+    h(
+      "td",
+      {},
+      contest ? h("a", { href: `/contests/${encodeURIComponent(contest.slug)}` }, contest.title) : `#${vote.contest_id}`,
+    ),
+    h("td", {}, when(vote.cast_at)),
+    h("td", {}, h("span", { class: `badge status-${status}` }, label(status))),
+    h("td", { class: "explanation" }, vote.explanation),
+    h("td", {}, retractButton(vote, title)),
+  );
+  return tr;
+}
+
+function retractButton(vote, title) {
+  // The API knows the window (minutes after casting, while voting is open) and says so when it has passed.
+  if (vote.retracted_at || vote.status === "rejected") return null;
+  return h(
+    "button",
+    {
+      type: "button",
+      "aria-label": `Take back my vote for ${title}`,
+      onclick: async (event) => {
+        const button = event.currentTarget;
+        const status = $("#status");
+        button.disabled = true;
+        try {
+          const updated = await api(`/api/votes/${vote.id}/retract`, { method: "POST" });
+          button.closest("tr").replaceWith(await row(updated));
+          say(status, `Your vote for “${title}” was taken back.`, "ok");
+        } catch (error) {
+          say(status, explain(error), "error");
+          button.disabled = false;
+        }
+      },
+    },
+    "Take back",
+  );
+}
+
+async function loadMore() {
+  const status = $("#status");
+  const more = $("#more-votes");
+  more.disabled = true;
+  try {
+    const page = await api(`/api/me/votes?limit=${PAGE_SIZE}&offset=${offset}`);
+    offset += page.items.length;
+    const rows = await Promise.all(page.items.map(row));
+    $("#votes tbody").append(...rows);
+    $("#votes").hidden = offset === 0;
+    more.hidden = page.items.length < PAGE_SIZE;
+    if (offset === 0) {
+      say(status, "You have not voted yet.", "info", h("a", { href: "/" }, "Find a contest"));
+    } else if (status.dataset.kind !== "ok" && status.dataset.kind !== "error") {
+      say(status, "");
+    }
+  } catch (error) {
+    say(status, explain(error), "error");
+  } finally {
+    more.disabled = false;
+  }
+}
+
+async function main() {
+  const user = await initPage();
+  if (!user) {
+    say($("#status"), "Log in to see your votes.", "info", loginLink());
+    return;
+  }
+  $("#more-votes").addEventListener("click", loadMore);
+  await loadMore();
+}
+
+main();
