@@ -28,7 +28,9 @@ def create_engine(settings: DatabaseSettings, *, pooled: bool = True) -> AsyncEn
     elif pooled:
         # No pre-ping: it costs a transaction (three round trips) per checkout, about a third of the vote
         # path. A connection that died is invalidated by SQLAlchemy on first error; recycling bounds age.
-        kwargs.update(pool_size=settings.pool_size, max_overflow=settings.pool_size, pool_recycle=1800)
+        # No overflow: overflow connections are closed on return, and under steady load that means a new
+        # connection (with its type-codec set-up queries) for many requests. Callers wait for a pooled one.
+        kwargs.update(pool_size=settings.pool_size, max_overflow=0, pool_recycle=1800, pool_timeout=10)
     else:
         kwargs["poolclass"] = NullPool
     engine = create_async_engine(settings.url, **kwargs)

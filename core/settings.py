@@ -49,7 +49,7 @@ def _env_list(name: str) -> tuple[str, ...]:
 class DatabaseSettings:
     url: str
     echo: bool = False
-    pool_size: int = 10
+    pool_size: int = 20
 
     @property
     def is_sqlite(self) -> bool:
@@ -158,7 +158,7 @@ def load_settings() -> Settings:
     if database_url.startswith(("postgres://", "postgresql://")):
         database_url = "postgresql+asyncpg://" + database_url.split("://", 1)[1]
     database = DatabaseSettings(
-        url=database_url, echo=_env_bool("DATABASE_ECHO", False), pool_size=_env_int("DATABASE_POOL_SIZE", 10)
+        url=database_url, echo=_env_bool("DATABASE_ECHO", False), pool_size=_env_int("DATABASE_POOL_SIZE", 20)
     )
     broker = BrokerSettings(redis_url=_env("REDIS_URL"), folder=data_dir / "broker")
     http = HttpSettings(
