@@ -89,7 +89,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API runs an event loop in the main thread while it is open,
+# and the other test folders need that thread free (asyncio.run in their fixtures).
+@pytest.fixture(scope="module")
 def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatform]:
     """``ovation run`` in embedded mode on a free port, with its own data folder and the demo contest."""
     data = tmp_path_factory.mktemp("ovation-browser")
@@ -151,7 +153,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         _stop(process)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     path = _chromium()
     if path is None:
