@@ -147,18 +147,24 @@ class ContestIndex:
         column = self._columns.get(kind)
         if column is None:
             if kind in ("prefix56", "prefix48"):
-                prefixes = self.column("prefix")
-                which = 0 if kind == "prefix56" else 1
-                supernets: dict[Hashable, Hashable] = {}
-                for prefix in set(prefixes):
-                    nets = ipv6_supernets(prefix) if isinstance(prefix, str) else None
-                    if nets is not None:
-                        supernets[prefix] = nets[which]
-                column = list(map(supernets.get, prefixes))
+                self._ipv6_supernet_columns()
+                return self._columns[kind]
             else:
                 column = _raw_column(self.events, kind)
             self._columns[kind] = column
         return column
+
+    def _ipv6_supernet_columns(self) -> None:
+        """The /56 and /48 columns together, from the distinct IPv6 /64s only (IPv4 votes get None)."""
+        prefixes = self.column("prefix")
+        by56: dict[Hashable, Hashable] = {}
+        by48: dict[Hashable, Hashable] = {}
+        for prefix in {prefix for prefix in set(prefixes) if isinstance(prefix, str) and ":" in prefix}:
+            nets = ipv6_supernets(prefix)
+            if nets is not None:
+                by56[prefix], by48[prefix] = nets
+        self._columns["prefix56"] = list(map(by56.get, prefixes))
+        self._columns["prefix48"] = list(map(by48.get, prefixes))
 
     def _build(self, kind: str) -> dict[Hashable, list[int]]:
         """Group positions for the keys that will be asked for: the batch's keys and a baseline sample.

@@ -77,3 +77,11 @@ def test_bad_overrides_raise_a_value_error_naming_the_key(overrides, named):
 def test_the_overrides_must_be_an_object():
     with pytest.raises(ValueError, match="must be an object"):
         FraudConfig.default().with_overrides(["review_threshold"])  # type: ignore[arg-type]
+
+
+def test_every_reason_code_has_plain_words_for_voters():
+    from fraud.explain import PLAIN_WORDS, plain_words
+    from fraud.groups import REASON_CODE
+
+    assert set(DEFAULT_DETECTORS) | {REASON_CODE} <= set(PLAIN_WORDS)
+    assert plain_words("no_such_code") == "an unusual voting pattern"
