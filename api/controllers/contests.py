@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, current_user, optional_user, requires_role
+from api.params import RecordId
 from api.presenters import contest_out
 from api.schemas import ContestCreate, ContestOut, ContestRules, Page
 from core.models import ContestStatus, Role, utcnow
@@ -44,7 +45,7 @@ class ContestController(Controller):
 
     @get("/{contest_id:int}", operation_id="getContest", opt=PUBLIC)
     async def get_contest(
-        self, request: Request[Any, Any, Any], contest_id: FromPath[int], db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> ContestOut:
         viewer = await optional_user(request)
         contest = await contests.get_contest(
@@ -80,7 +81,7 @@ class ContestController(Controller):
     async def update_contest(
         self,
         request: Request[Any, Any, Any],
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         data: JSONBody[ContestRules],
         db: NamedDependency[AsyncSession],
     ) -> ContestOut:
@@ -91,7 +92,7 @@ class ContestController(Controller):
 
     @post("/{contest_id:int}/open", operation_id="openContest", guards=admin_only, status_code=HTTP_200_OK)
     async def open_contest(
-        self, request: Request[Any, Any, Any], contest_id: FromPath[int], db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> ContestOut:
         contest = await contests.set_status(
             db, contest_id=contest_id, actor_id=current_user(request).id, status=ContestStatus.OPEN
@@ -100,7 +101,7 @@ class ContestController(Controller):
 
     @post("/{contest_id:int}/close", operation_id="closeContest", guards=admin_only, status_code=HTTP_200_OK)
     async def close_contest(
-        self, request: Request[Any, Any, Any], contest_id: FromPath[int], db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> ContestOut:
         contest = await contests.set_status(
             db, contest_id=contest_id, actor_id=current_user(request).id, status=ContestStatus.CLOSED

@@ -14,13 +14,14 @@ import msgspec
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, Parameter
+from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_304_NOT_MODIFIED
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, optional_user, requires_role
+from api.params import OptionalRecordId, RecordId
 from api.presenters import board_out, history_out, results_out, standing_out
 from api.schemas import BoardOut, HistoryOut, ResultsOut, StandingOut
 from core.errors import DomainError
@@ -119,7 +120,7 @@ class LeaderboardController(Controller):
     async def board(
         self,
         request: Request[Any, Any, Any],
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         db: NamedDependency[AsyncSession],
         limit: Limit = 20,
         offset: Offset = 0,
@@ -138,8 +139,8 @@ class LeaderboardController(Controller):
     async def standing(
         self,
         request: Request[Any, Any, Any],
-        contest_id: FromPath[int],
-        song_id: FromPath[int],
+        contest_id: RecordId,
+        song_id: RecordId,
         db: NamedDependency[AsyncSession],
         country: CountryParam = None,
     ) -> Response[StandingOut]:
@@ -158,9 +159,9 @@ class LeaderboardController(Controller):
     async def history(
         self,
         request: Request[Any, Any, Any],
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         db: NamedDependency[AsyncSession],
-        song_id: Annotated[int | None, Parameter(ge=1)] = None,
+        song_id: OptionalRecordId = None,
         limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
         top: Annotated[int, Parameter(ge=1, le=100)] = 10,
     ) -> HistoryOut:
@@ -175,7 +176,7 @@ class LeaderboardController(Controller):
     async def feed(
         self,
         request: Request[Any, Any, Any],
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         state: State,
         limit: Limit = 10,
         country: CountryParam = None,
@@ -195,7 +196,7 @@ class LeaderboardController(Controller):
     )
     async def results(
         self,
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         db: NamedDependency[AsyncSession],
         format: Annotated[str, Parameter(pattern="^(json|csv)$")] = "json",
     ) -> Response[Any]:
@@ -223,7 +224,7 @@ class LeaderboardController(Controller):
         )
 
     @post("/recompute", operation_id="recomputeLeaderboard", guards=admin_only, status_code=HTTP_202_ACCEPTED)
-    async def recompute(self, contest_id: FromPath[int], db: NamedDependency[AsyncSession]) -> dict[str, Any]:
+    async def recompute(self, contest_id: RecordId, db: NamedDependency[AsyncSession]) -> dict[str, Any]:
         """Ask the leaderboard worker to recompute this contest's boards now."""
         await leaderboard.request_recompute(db, contest_id)
         return {"contest_id": contest_id, "requested": True}

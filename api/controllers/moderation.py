@@ -4,11 +4,12 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, requires_role
+from api.params import RecordId, VoteId
 from api.presenters import case_out, reviewed_vote_out, vote_out
 from api.schemas import (
     CaseDecisionRequest,
@@ -34,7 +35,7 @@ class ModerationController(Controller):
     @get("/contests/{contest_id:int}/cases", operation_id="listCases")
     async def list_cases(
         self,
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         db: NamedDependency[AsyncSession],
         limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
         offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
@@ -45,7 +46,7 @@ class ModerationController(Controller):
 
     @get("/contests/{contest_id:int}/case", operation_id="getCase")
     async def get_case(
-        self, contest_id: FromPath[int], key: CaseKey, db: NamedDependency[AsyncSession]
+        self, contest_id: RecordId, key: CaseKey, db: NamedDependency[AsyncSession]
     ) -> CaseDetailOut:
         """One case with each of its votes, their network, device and GeoIP data, reasons and evidence."""
         case, votes = await moderation.get_case(db, contest_id=contest_id, case_key=key)
@@ -55,7 +56,7 @@ class ModerationController(Controller):
     async def decide_case(
         self,
         request: Request[Any, Any, Any],
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         data: JSONBody[CaseDecisionRequest],
         db: NamedDependency[AsyncSession],
     ) -> DecisionOut:
@@ -75,7 +76,7 @@ class ModerationController(Controller):
     async def decide_vote(
         self,
         request: Request[Any, Any, Any],
-        vote_id: FromPath[int],
+        vote_id: VoteId,
         data: JSONBody[VoteDecisionRequest],
         db: NamedDependency[AsyncSession],
     ) -> VoteOut:
@@ -93,7 +94,7 @@ class ModerationController(Controller):
     async def void_account(
         self,
         request: Request[Any, Any, Any],
-        user_id: FromPath[int],
+        user_id: RecordId,
         data: JSONBody[VoidAccountRequest],
         db: NamedDependency[AsyncSession],
     ) -> DecisionOut:

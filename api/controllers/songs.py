@@ -13,12 +13,13 @@ from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, InternalServerException, PermissionDeniedException
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, generate_csrf_hash
-from litestar.params import FromPath, HeaderParameter, JSONBody, Parameter
+from litestar.params import HeaderParameter, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audio import AudioFile, audio_response
 from api.auth import PUBLIC, current_user, optional_user, requires_role
+from api.params import OptionalRecordId, RecordId
 from api.presenters import my_song_out, song_for_viewer, song_out, song_review_out, song_submitted
 from api.schemas import (
     ModerationDecision,
@@ -137,7 +138,7 @@ class SongController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         db: NamedDependency[AsyncSession],
         metadata: Annotated[str, HeaderParameter(name="X-Song-Metadata", max_length=32_768)],
         filename: Annotated[str | None, HeaderParameter(name="X-Filename", max_length=4096)] = None,
@@ -168,7 +169,7 @@ class SongController(Controller):
     async def list_for_contest(
         self,
         request: Request[Any, Any, Any],
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         db: NamedDependency[AsyncSession],
         limit: Limit = 50,
         offset: Offset = 0,
@@ -186,7 +187,7 @@ class SongController(Controller):
 
     @get("/api/songs/{song_id:int}", operation_id="getSong", opt=PUBLIC)
     async def get_song(
-        self, request: Request[Any, Any, Any], song_id: FromPath[int], db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], song_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> SongOut | MySongOut | SongReviewOut:
         """A song: approved ones for everyone; with status and reason for its owner; with evidence for
         moderators."""
@@ -199,7 +200,7 @@ class SongController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        song_id: FromPath[int],
+        song_id: RecordId,
         db: NamedDependency[AsyncSession],
     ) -> Response[Any]:
         """The song's file, with Range (206), ETag/Last-Modified (304). Approved songs for everyone; other
@@ -223,7 +224,7 @@ class SongController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        contest_id: Annotated[int | None, Parameter(ge=1)] = None,
+        contest_id: OptionalRecordId = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page:
@@ -235,7 +236,7 @@ class SongController(Controller):
 
     @post("/api/songs/{song_id:int}/withdraw", operation_id="withdrawSong", status_code=HTTP_200_OK)
     async def withdraw(
-        self, request: Request[Any, Any, Any], song_id: FromPath[int], db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], song_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> MySongOut:
         """Withdraw one of your songs before voting opens (it is kept, with status withdrawn)."""
         song = await songs.withdraw_song(
@@ -254,7 +255,7 @@ class SongModerationController(Controller):
         self,
         db: NamedDependency[AsyncSession],
         status: Annotated[str, Parameter(pattern=STATUS_PATTERN)] = SongStatus.PENDING_REVIEW.value,
-        contest_id: Annotated[int | None, Parameter(ge=1)] = None,
+        contest_id: OptionalRecordId = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> Page:
@@ -268,7 +269,7 @@ class SongModerationController(Controller):
     async def approve(
         self,
         request: Request[Any, Any, Any],
-        song_id: FromPath[int],
+        song_id: RecordId,
         data: JSONBody[ModerationDecision],
         db: NamedDependency[AsyncSession],
     ) -> SongReviewOut:
@@ -282,7 +283,7 @@ class SongModerationController(Controller):
     async def reject(
         self,
         request: Request[Any, Any, Any],
-        song_id: FromPath[int],
+        song_id: RecordId,
         data: JSONBody[ModerationDecision],
         db: NamedDependency[AsyncSession],
     ) -> SongReviewOut:

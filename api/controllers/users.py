@@ -4,10 +4,11 @@ from typing import Any
 
 from litestar import Controller, Request, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import JSONBody
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, requires_role
+from api.params import RecordId
 from api.presenters import user_out
 from api.schemas import SetRolesRequest, UserOut
 from core.models import Role
@@ -23,7 +24,7 @@ class UserAdminController(Controller):
     async def set_roles(
         self,
         request: Request[Any, Any, Any],
-        user_id: FromPath[int],
+        user_id: RecordId,
         data: JSONBody[SetRolesRequest],
         db: NamedDependency[AsyncSession],
     ) -> UserOut:

@@ -8,11 +8,12 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user
+from api.params import OptionalRecordId, RecordId, VoteId
 from api.presenters import vote_out
 from api.schemas import Page, RemainingOut, VoteOut, VoteRequest
 from core.devices import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, new_device_cookie, verify_device_cookie
@@ -48,7 +49,7 @@ class VoteController(Controller):
         self,
         request: Request[Any, Any, Any],
         state: State,
-        contest_id: FromPath[int],
+        contest_id: RecordId,
         data: JSONBody[VoteRequest],
         db: NamedDependency[AsyncSession],
     ) -> Response[VoteOut]:
@@ -96,7 +97,7 @@ class VoteController(Controller):
 
     @get("/api/contests/{contest_id:int}/votes/remaining", operation_id="getRemainingVotes")
     async def remaining(
-        self, request: Request[Any, Any, Any], contest_id: FromPath[int], db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> RemainingOut:
         """Votes the current voter has left today in this contest, and songs already at their limit."""
         left = await votes.remaining_votes(
@@ -115,7 +116,7 @@ class VoteController(Controller):
         self,
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
-        contest_id: Annotated[int | None, Parameter(ge=1)] = None,
+        contest_id: OptionalRecordId = None,
         limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
         offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
     ) -> Page:
@@ -127,7 +128,7 @@ class VoteController(Controller):
 
     @post("/api/votes/{vote_id:int}/retract", operation_id="retractVote", status_code=HTTP_200_OK)
     async def retract(
-        self, request: Request[Any, Any, Any], vote_id: FromPath[int], db: NamedDependency[AsyncSession]
+        self, request: Request[Any, Any, Any], vote_id: VoteId, db: NamedDependency[AsyncSession]
     ) -> VoteOut:
         """Take a vote back within the retraction window: it is kept, marked and no longer counted."""
         vote = await votes.retract_vote(db, vote_id=vote_id, voter_id=current_user(request).id, now=utcnow())
