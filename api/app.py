@@ -103,13 +103,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     middleware: list[Any] = []
     if settings.http.trusted_proxies:
         middleware.append(_trusted_proxy_middleware(settings.http.trusted_proxies))
-    middleware.append(
-        RateLimitConfig(
-            rate_limit=("minute", settings.http.rate_limit_per_minute),
-            store="rate_limit",
-            exclude=UNPROTECTED_PATHS,
-        ).middleware
-    )
+    if settings.http.rate_limit_per_minute > 0:  # 0: the reverse proxy or CDN in front limits per address
+        # Litestar's limiter keeps each address's request times: its cost per request grows with the limit.
+        middleware.append(
+            RateLimitConfig(
+                rate_limit=("minute", settings.http.rate_limit_per_minute),
+                store="rate_limit",
+                exclude=UNPROTECTED_PATHS,
+            ).middleware
+        )
     middleware.append(PrometheusConfig(app_name="ovation", prefix="ovation", group_path=True).middleware)
 
     # Credential guessing from one address is slowed down here; the account itself locks after repeated

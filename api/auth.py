@@ -19,6 +19,9 @@ from core.settings import Settings
 
 SESSION_USER_KEY = "uid"
 PUBLIC = {"exclude_from_auth": True}  # opt for handlers anyone may call
+# Public reads change nothing, so they need no CSRF token, and not minting one (plus a cookie) for every
+# anonymous request keeps leaderboard and song reads cheap. The token comes from GET /api/auth/csrf.
+PUBLIC_READ = {"exclude_from_auth": True, "exclude_from_csrf": True}
 
 
 class RecentUsers:

@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody, Parameter
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import PUBLIC, current_user, optional_user, requires_role
+from api.auth import PUBLIC_READ, current_user, optional_user, requires_role
 from api.params import RecordId
 from api.presenters import contest_out
 from api.schemas import ContestCreate, ContestOut, ContestRules, Page
@@ -22,7 +22,7 @@ class ContestController(Controller):
     path = "/api/contests"
     tags = ["contests"]
 
-    @get("/", operation_id="listContests", opt=PUBLIC)
+    @get("/", operation_id="listContests", opt=PUBLIC_READ)
     async def list_contests(
         self,
         request: Request[Any, Any, Any],
@@ -43,7 +43,7 @@ class ContestController(Controller):
         now = utcnow()
         return Page(items=[contest_out(row, now) for row in rows], limit=limit, offset=offset)
 
-    @get("/{contest_id:int}", operation_id="getContest", opt=PUBLIC)
+    @get("/{contest_id:int}", operation_id="getContest", opt=PUBLIC_READ)
     async def get_contest(
         self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> ContestOut:
@@ -53,7 +53,7 @@ class ContestController(Controller):
         )
         return contest_out(contest, utcnow())
 
-    @get("/by-slug/{slug:str}", operation_id="getContestBySlug", opt=PUBLIC)
+    @get("/by-slug/{slug:str}", operation_id="getContestBySlug", opt=PUBLIC_READ)
     async def get_contest_by_slug(
         self, request: Request[Any, Any, Any], slug: FromPath[str], db: NamedDependency[AsyncSession]
     ) -> ContestOut:

@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_304_NOT_MODIFIED
 from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import PUBLIC, optional_user, requires_role
+from api.auth import PUBLIC_READ, optional_user, requires_role
 from api.params import OptionalRecordId, RecordId
 from api.presenters import board_out, history_out, results_out, standing_out
 from api.schemas import BoardOut, HistoryOut, ResultsOut, StandingOut
@@ -116,7 +116,7 @@ class LeaderboardController(Controller):
     path = "/api/contests/{contest_id:int}/leaderboard"
     tags = ["leaderboards"]
 
-    @get("/", operation_id="getLeaderboard", opt=PUBLIC)
+    @get("/", operation_id="getLeaderboard", opt=PUBLIC_READ)
     async def board(
         self,
         request: Request[Any, Any, Any],
@@ -135,7 +135,7 @@ class LeaderboardController(Controller):
         body = board_out(contest_id, code, access, doc, limit=limit, offset=offset)
         return _conditional(request, access, etag, body)
 
-    @get("/songs/{song_id:int}", operation_id="getLeaderboardStanding", opt=PUBLIC)
+    @get("/songs/{song_id:int}", operation_id="getLeaderboardStanding", opt=PUBLIC_READ)
     async def standing(
         self,
         request: Request[Any, Any, Any],
@@ -155,7 +155,7 @@ class LeaderboardController(Controller):
             request, access, etag, standing_out(contest_id, code, access, doc.version, standing)
         )
 
-    @get("/history", operation_id="getLeaderboardHistory", opt=PUBLIC)
+    @get("/history", operation_id="getLeaderboardHistory", opt=PUBLIC_READ)
     async def history(
         self,
         request: Request[Any, Any, Any],
@@ -172,7 +172,7 @@ class LeaderboardController(Controller):
         )
         return history_out(contest_id, song_id, access, points)
 
-    @get("/feed", operation_id="leaderboardFeed", opt=PUBLIC)
+    @get("/feed", operation_id="leaderboardFeed", opt=PUBLIC_READ)
     async def feed(
         self,
         request: Request[Any, Any, Any],

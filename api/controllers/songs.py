@@ -18,7 +18,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audio import AudioFile, audio_response
-from api.auth import PUBLIC, current_user, optional_user, requires_role
+from api.auth import PUBLIC_READ, current_user, optional_user, requires_role
 from api.params import OptionalRecordId, RecordId
 from api.presenters import my_song_out, song_for_viewer, song_out, song_review_out, song_submitted
 from api.schemas import (
@@ -165,7 +165,7 @@ class SongController(Controller):
         out = song_submitted(song)
         return Response(out, status_code=HTTP_202_ACCEPTED, headers={"Location": out.status_url})
 
-    @get("/api/contests/{contest_id:int}/songs", operation_id="listContestSongs", opt=PUBLIC)
+    @get("/api/contests/{contest_id:int}/songs", operation_id="listContestSongs", opt=PUBLIC_READ)
     async def list_for_contest(
         self,
         request: Request[Any, Any, Any],
@@ -185,7 +185,7 @@ class SongController(Controller):
         )
         return Page(items=[song_out(row) for row in rows], limit=limit, offset=offset)
 
-    @get("/api/songs/{song_id:int}", operation_id="getSong", opt=PUBLIC)
+    @get("/api/songs/{song_id:int}", operation_id="getSong", opt=PUBLIC_READ)
     async def get_song(
         self, request: Request[Any, Any, Any], song_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> SongOut | MySongOut | SongReviewOut:
@@ -195,7 +195,7 @@ class SongController(Controller):
         song = await songs.get_song(db, song_id, viewer=viewer)
         return song_for_viewer(song, viewer)
 
-    @get("/api/songs/{song_id:int}/audio", operation_id="getSongAudio", opt=PUBLIC)
+    @get("/api/songs/{song_id:int}/audio", operation_id="getSongAudio", opt=PUBLIC_READ)
     async def audio(
         self,
         request: Request[Any, Any, Any],
