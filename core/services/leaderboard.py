@@ -28,7 +28,19 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import msgspec
-from sqlalchemy import Integer, bindparam, case, delete, func, insert, literal_column, select, text, true
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    text,
+    true,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -169,18 +181,19 @@ async def _lock_state(session: AsyncSession, contest_id: int, now: datetime) -> 
 
 async def _board_rows(session: AsyncSession, contest_id: int) -> dict[str, list[Entry]]:
     """The stored boards by country, entries in display order (ties: earlier submission first)."""
+    return await _boards(session, LeaderboardEntry, LeaderboardEntry.contest_id == contest_id)
+
+
+async def _boards(
+    session: AsyncSession,
+    table: type[LeaderboardEntry] | type[LeaderboardSnapshotEntry],
+    where: ColumnElement[bool],
+) -> dict[str, list[Entry]]:
     rows = await session.execute(
-        select(
-            LeaderboardEntry.country,
-            LeaderboardEntry.song_id,
-            LeaderboardEntry.rank,
-            LeaderboardEntry.votes,
-            Song.title,
-            Song.artist_name,
-        )
-        .join(Song, Song.id == LeaderboardEntry.song_id)
-        .where(LeaderboardEntry.contest_id == contest_id)
-        .order_by(LeaderboardEntry.country, LeaderboardEntry.rank, Song.created_at, Song.id)
+        select(table.country, table.song_id, table.rank, table.votes, Song.title, Song.artist_name)
+        .join(Song, Song.id == table.song_id)
+        .where(where)
+        .order_by(table.country, table.rank, Song.created_at, Song.id)
     )
     boards: dict[str, list[Entry]] = {GLOBAL_BOARD: []}
     for country, song_id, rank, votes, title, artist in rows:
@@ -354,23 +367,9 @@ async def take_due_snapshots(
 
 
 async def _snapshot_boards(session: AsyncSession, snapshot_id: int) -> dict[str, list[Entry]]:
-    rows = await session.execute(
-        select(
-            LeaderboardSnapshotEntry.country,
-            LeaderboardSnapshotEntry.song_id,
-            LeaderboardSnapshotEntry.rank,
-            LeaderboardSnapshotEntry.votes,
-            Song.title,
-            Song.artist_name,
-        )
-        .join(Song, Song.id == LeaderboardSnapshotEntry.song_id)
-        .where(LeaderboardSnapshotEntry.snapshot_id == snapshot_id)
-        .order_by(LeaderboardSnapshotEntry.country, LeaderboardSnapshotEntry.rank, Song.created_at, Song.id)
+    return await _boards(
+        session, LeaderboardSnapshotEntry, LeaderboardSnapshotEntry.snapshot_id == snapshot_id
     )
-    boards: dict[str, list[Entry]] = {GLOBAL_BOARD: []}
-    for country, song_id, rank, votes, title, artist in rows:
-        boards.setdefault(country, []).append((song_id, rank, votes, title, artist))
-    return boards
 
 
 async def _frozen_docs(session: AsyncSession, contest_id: int) -> dict[str, BoardDoc] | None:
