@@ -6,9 +6,10 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,35 +61,44 @@ SONG_COUNTS = cast(Table, DailySongVoteCount.__table__)
 DAY_COUNTS = cast(Table, DailyVoteCount.__table__)
 
 
+@cache
+def _take_one_statement(dialect: str, table: Table) -> Any:
+    """``INSERT 1`` or ``+ 1`` while below ``:limit``, built once per dialect and table: building the
+    statement anew for every vote cost more CPU than running it."""
+    keys = [column.name for column in table.primary_key.columns]
+    factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        factory(table)
+        .values({**{key: bindparam(key) for key in keys}, "votes": 1})
+        .on_conflict_do_update(
+            index_elements=keys, set_={"votes": table.c.votes + 1}, where=table.c.votes < bindparam("limit")
+        )
+        .returning(table.c.votes)
+    )
+
+
 async def _take_one(session: AsyncSession, table: Table, keys: dict[str, Any], limit: int) -> bool:
     """Count one more vote unless the limit is reached, in one upsert; False when it was reached.
 
     Concurrent requests for the same key serialise on the row lock the upsert takes, so exactly ``limit``
     of them succeed."""
-    dialect = session.get_bind().dialect.name
-    factory = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        factory(table)
-        .values(**keys, votes=1)
-        .on_conflict_do_update(
-            index_elements=list(keys), set_={"votes": table.c.votes + 1}, where=table.c.votes < limit
-        )
-        .returning(table.c.votes)
-    )
-    return (await session.execute(statement)).first() is not None
+    statement = _take_one_statement(session.get_bind().dialect.name, table)
+    return (await session.execute(statement, {**keys, "limit": limit})).first() is not None
+
+
+_INSERT_VOTE = insert(Vote).returning(Vote)
+_CONTEST_AND_SONG = (
+    select(Contest, Song)
+    .outerjoin(Song, (Song.id == bindparam("song_id")) & (Song.contest_id == Contest.id))
+    .where(Contest.id == bindparam("contest_id"))
+)
 
 
 async def cast_vote(
     session: AsyncSession, *, contest_id: int, song_id: int, voter: User, context: VoteContext, now: datetime
 ) -> Vote:
     # Contest and song in one round trip: this is the hottest path of the platform.
-    row = (
-        await session.execute(
-            select(Contest, Song)
-            .outerjoin(Song, (Song.id == song_id) & (Song.contest_id == Contest.id))
-            .where(Contest.id == contest_id)
-        )
-    ).first()
+    row = (await session.execute(_CONTEST_AND_SONG, {"contest_id": contest_id, "song_id": song_id})).first()
     if row is None or row.Contest.status == ContestStatus.DRAFT:
         raise NotFound("no such contest", code="contest_not_found")
     contest, song = row.Contest, row.Song
@@ -120,8 +130,8 @@ async def cast_vote(
 
     geo = context.geo
     vote: Vote | None = await session.scalar(
-        insert(Vote)
-        .values(
+        _INSERT_VOTE,
+        dict(
             contest_id=contest.id,
             song_id=song.id,
             voter_id=voter.id,
@@ -144,8 +154,7 @@ async def cast_vote(
             weight=1,
             status=VoteStatus.PENDING,
             reasons=[],
-        )
-        .returning(Vote)
+        ),
     )
     assert vote is not None
     request_after_commit(session, scoring_job(contest.id))
