@@ -102,7 +102,9 @@ _FORMAT_LABELS = {
 
 
 def process_job(song_id: int) -> Job:
-    return Job(PROCESS_SONG_TASK, (song_id,))
+    # The sweeper re-requests stuck songs every minute; while a worker is down, once per two minutes is
+    # enough (the task is idempotent, the repeats only fill the queue).
+    return Job(PROCESS_SONG_TASK, (song_id,), debounce_key=f"song:{song_id}", debounce_seconds=120)
 
 
 def incoming_path(storage: Storage, song_id: int) -> Path:
