@@ -13,3 +13,6 @@ INT8_MAX = 2**63 - 1  # votes: bigint keys
 RecordId = Annotated[int, PathParameter(ge=1, le=INT4_MAX)]
 VoteId = Annotated[int, PathParameter(ge=1, le=INT8_MAX)]
 OptionalRecordId = Annotated[int | None, Parameter(ge=1, le=INT4_MAX)]
+# Pagination: a page of 1..100 items from any offset a real list can reach.
+Limit = Annotated[int, Parameter(ge=1, le=100, description="page size, 1..100")]
+Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]

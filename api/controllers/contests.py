@@ -9,7 +9,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC_READ, current_user, optional_user, requires_role
-from api.params import RecordId
+from api.params import Limit, Offset, RecordId
 from api.presenters import contest_out
 from api.schemas import ContestCreate, ContestOut, ContestRules, Page
 from core.models import ContestStatus, Role, utcnow
@@ -28,8 +28,8 @@ class ContestController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         status: Annotated[str | None, Parameter(pattern="^(draft|open|closed)$")] = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        limit: Limit = 20,
+        offset: Offset = 0,
     ) -> Page:
         """Open and closed contests for everyone; drafts too for admins."""
         viewer = await optional_user(request)

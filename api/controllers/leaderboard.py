@@ -21,7 +21,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC_READ, optional_user, requires_role
-from api.params import OptionalRecordId, RecordId
+from api.params import Limit, Offset, OptionalRecordId, RecordId
 from api.presenters import board_out, history_out, results_out, standing_out
 from api.schemas import BoardOut, HistoryOut, ResultsOut, StandingOut
 from core.errors import DomainError
@@ -36,8 +36,6 @@ from workers.app import send_job
 staff_only = [requires_role(Role.MODERATOR, Role.ADMIN)]
 admin_only = [requires_role(Role.ADMIN)]
 
-Limit = Annotated[int, Parameter(ge=1, le=100, description="page size, 1..100")]
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
 CountryParam = Annotated[
     str | None, Parameter(max_length=16, description="ISO 3166 alpha-2 code; omit for the global board")
 ]

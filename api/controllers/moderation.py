@@ -9,7 +9,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, requires_role
-from api.params import RecordId, VoteId
+from api.params import Limit, Offset, RecordId, VoteId
 from api.presenters import case_out, reviewed_vote_out, vote_out
 from api.schemas import (
     CaseDecisionRequest,
@@ -37,8 +37,8 @@ class ModerationController(Controller):
         self,
         contest_id: RecordId,
         db: NamedDependency[AsyncSession],
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        limit: Limit = 20,
+        offset: Offset = 0,
     ) -> list[CaseOut]:
         """Suspicious votes grouped by what links them, largest first, with reasons and leaderboard effect."""
         cases = await moderation.list_cases(db, contest_id=contest_id, limit=limit, offset=offset)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audio import AudioFile, audio_response
 from api.auth import PUBLIC_READ, current_user, optional_user, requires_role
-from api.params import OptionalRecordId, RecordId
+from api.params import Limit, Offset, OptionalRecordId, RecordId
 from api.presenters import my_song_out, song_for_viewer, song_out, song_review_out, song_submitted
 from api.schemas import (
     ModerationDecision,
@@ -40,8 +40,6 @@ from uploads import clean_display_name
 # while the body streams. Every other route keeps the app-wide 1 MiB.
 MAX_UPLOAD_BYTES = 2 * 1024**3
 STATUS_PATTERN = "^(uploaded|processing|approved|pending_review|rejected|duplicate|withdrawn)$"
-Limit = Annotated[int, Parameter(ge=1, le=100)]
-Offset = Annotated[int, Parameter(ge=0, le=1_000_000)]
 
 moderators = [requires_role(Role.MODERATOR, Role.ADMIN)]
 

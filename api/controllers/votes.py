@@ -3,17 +3,17 @@ from __future__ import annotations
 import re
 import zoneinfo
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie, State
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, Parameter
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user
-from api.params import OptionalRecordId, RecordId, VoteId
+from api.params import Limit, Offset, OptionalRecordId, RecordId, VoteId
 from api.presenters import vote_out
 from api.schemas import Page, RemainingOut, VoteOut, VoteRequest
 from core.devices import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, new_device_cookie, verify_device_cookie
@@ -117,8 +117,8 @@ class VoteController(Controller):
         request: Request[Any, Any, Any],
         db: NamedDependency[AsyncSession],
         contest_id: OptionalRecordId = None,
-        limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
-        offset: Annotated[int, Parameter(ge=0, le=1_000_000)] = 0,
+        limit: Limit = 50,
+        offset: Offset = 0,
     ) -> Page:
         """The current voter's votes with their status and, when under review, why in plain words."""
         rows = await votes.my_votes(
