@@ -16,7 +16,8 @@ import redis
 
 POSTGRES_ADMIN_DSN = os.environ.get("OVATION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("OVATION_TEST_REDIS", "redis://127.0.0.1:6379/15")
-TEST_DATABASE = "ovation_test"
+# Both overridable so that two checkouts can run their suites side by side.
+TEST_DATABASE = os.environ.get("OVATION_TEST_DATABASE", "ovation_test")
 
 
 @dataclass(frozen=True)
