@@ -35,7 +35,7 @@ from api.controllers.votes import VoteController
 from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
 from api.stores import DatabaseSessionStore, FailOpenStore
-from core.db import create_engine, create_sessionmaker
+from core.db import create_engine, create_raw_pool, create_sessionmaker
 from core.geo import GeoLookup
 from core.logging import configure_logging
 from core.settings import Settings, get_settings
@@ -90,13 +90,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = create_engine(settings.database)
         app.state.engine = engine
         app.state.sessionmaker = create_sessionmaker(engine)
-        sessions.bind(app.state.sessionmaker)
+        app.state.raw_pool = await create_raw_pool(settings.database)  # None off PostgreSQL
+        sessions.bind(app.state.sessionmaker, app.state.raw_pool)
         app.state.geo = GeoLookup.open(settings.geo)  # once per process
         app.state.storage = open_storage(settings)  # upload storage, once per process
         try:
             yield
         finally:
             app.state.geo.close()
+            if app.state.raw_pool is not None:
+                await app.state.raw_pool.close()
             await engine.dispose()
 
     auth = session_auth(settings)

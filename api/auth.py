@@ -22,6 +22,9 @@ PUBLIC = {"exclude_from_auth": True}  # opt for handlers anyone may call
 # Public reads change nothing, so they need no CSRF token, and not minting one (plus a cookie) for every
 # anonymous request keeps leaderboard and song reads cheap. The token comes from GET /api/auth/csrf.
 PUBLIC_READ = {"exclude_from_auth": True, "exclude_from_csrf": True}
+# For a handler that reads the account itself from the session's user id (session_user_id) with the rest of
+# what it needs, in one query: the auth middleware's account load would be a second one. CSRF still applies.
+SIGNED_IN_SESSION = {"exclude_from_auth": True}
 
 
 class RecentUsers:
@@ -100,6 +103,14 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> User:
     if not isinstance(user, User):
         raise NotAuthenticated("log in first", code="not_authenticated")
     return user
+
+
+def session_user_id(connection: ASGIConnection[Any, Any, Any, Any]) -> int:
+    """The logged-in account's id from the session, unchecked: the caller confirms the account is active."""
+    user_id = connection.session.get(SESSION_USER_KEY) if "session" in connection.scope else None
+    if not isinstance(user_id, int):
+        raise NotAuthenticated("log in first", code="not_authenticated")
+    return user_id
 
 
 def requires_role(*roles: Role) -> Any:

@@ -7,6 +7,7 @@ import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
+import asyncpg
 from litestar.stores.base import NamespacedStore, Store
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -17,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from core.models import HttpSession
 
 log = logging.getLogger(__name__)
+
+_READ_SESSION = "SELECT value, expires_at FROM http_sessions WHERE key = $1"
 
 
 def _seconds(value: int | timedelta | None) -> float | None:
@@ -35,6 +38,7 @@ class DatabaseSessionStore(Store):
 
     def __init__(self, cache_size: int = 10_000, read_ttl: float = 2.0) -> None:
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self._raw_pool: asyncpg.Pool | None = None
         self._recent: OrderedDict[str, tuple[bytes, datetime | None]] = OrderedDict()
         # Reads served from memory for a moment: a voter's burst of requests costs one query, and a logout
         # or expiry seen by another API process applies within ``read_ttl`` seconds.
@@ -42,8 +46,12 @@ class DatabaseSessionStore(Store):
         self._read_ttl = read_ttl
         self._cache_size = cache_size
 
-    def bind(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def bind(
+        self, sessionmaker: async_sessionmaker[AsyncSession], raw_pool: asyncpg.Pool | None = None
+    ) -> None:
         self._sessionmaker = sessionmaker
+        # Every signed-in request reads its session: on PostgreSQL that is one plain round trip.
+        self._raw_pool = raw_pool
 
     @property
     def _db(self) -> async_sessionmaker[AsyncSession]:
@@ -102,16 +110,11 @@ class DatabaseSessionStore(Store):
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         if renew_for is None and (cached := self._fresh(key)) is not None:
             return cached
-        async with self._db() as session:
-            row = (
-                await session.execute(
-                    select(HttpSession.value, HttpSession.expires_at).where(HttpSession.key == key)
-                )
-            ).first()
+        row = await self._read(key)
         if row is None:
             self._forget(key)
             return None
-        value, expires_at = bytes(row.value), row.expires_at
+        value, expires_at = row
         if expires_at is not None and expires_at <= datetime.now(UTC):
             await self.delete(key)
             return None
@@ -119,6 +122,19 @@ class DatabaseSessionStore(Store):
         if renew_for is not None:
             await self.set(key, value, renew_for)
         return value
+
+    async def _read(self, key: str) -> tuple[bytes, datetime | None] | None:
+        if self._raw_pool is not None:
+            async with self._raw_pool.acquire() as connection:
+                record = await connection.fetchrow(_READ_SESSION, key)
+            return (bytes(record["value"]), record["expires_at"]) if record is not None else None
+        async with self._db() as session:
+            row = (
+                await session.execute(
+                    select(HttpSession.value, HttpSession.expires_at).where(HttpSession.key == key)
+                )
+            ).first()
+        return (bytes(row.value), row.expires_at) if row is not None else None
 
     async def delete(self, key: str) -> None:
         self._forget(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -9,11 +10,12 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, Forbidden, NotFound
+from core.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from core.geo import GeoData
 from core.jobs import Job, request_after_commit
 from core.models import (
@@ -23,11 +25,11 @@ from core.models import (
     DailyVoteCount,
     Song,
     SongStatus,
-    User,
     Vote,
     VoteStatus,
 )
 from core.services.leaderboard import recompute_job
+from core.services.users import get_active_user
 
 SCORE_CONTEST_TASK = "ovation.fraud.score_contest"
 
@@ -44,6 +46,17 @@ class VoteContext:
     accept_language: str | None
     client_timezone: str | None
     geo: GeoData
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """One voter's request to vote for one song of one contest."""
+
+    contest_id: int
+    song_id: int
+    voter_id: int
+    context: VoteContext
+    now: datetime
 
 
 def scoring_job(contest_id: int) -> Job:
@@ -94,75 +107,54 @@ _CONTEST_AND_SONG = (
 )
 
 
-async def cast_vote(
-    session: AsyncSession, *, contest_id: int, song_id: int, voter: User, context: VoteContext, now: datetime
-) -> Vote:
-    # Contest and song in one round trip: this is the hottest path of the platform.
-    row = (await session.execute(_CONTEST_AND_SONG, {"contest_id": contest_id, "song_id": song_id})).first()
-    if row is None or row.Contest.status == ContestStatus.DRAFT:
+@dataclass(frozen=True, slots=True)
+class VotingRules:
+    """What a contest says about who may vote, when, and how often."""
+
+    status: str
+    voting_opens_at: datetime
+    voting_closes_at: datetime
+    votes_per_voter_per_day: int
+    votes_per_song_per_day: int
+    eligible_countries: list[str] | None
+    allow_unknown_country: bool
+    require_verified_email: bool
+    min_account_age_hours: int
+
+    @classmethod
+    def of(cls, source: Contest | asyncpg.Record) -> VotingRules:
+        """From the ORM row, or from a plain row with these columns (eligible_countries as JSON text)."""
+        if isinstance(source, Contest):
+            return cls(**{name: getattr(source, name) for name in _RULE_NAMES})
+        values = {name: source[name] for name in _RULE_NAMES}
+        countries = values["eligible_countries"]
+        values["eligible_countries"] = json.loads(countries) if countries is not None else None
+        return cls(**values)
+
+
+_RULE_NAMES = tuple(VotingRules.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class Voter:
+    email_verified: bool
+    created_at: datetime
+
+
+def check_ballot(
+    contest: VotingRules | None, song_status: str | None, voter: Voter, geo: GeoData, now: datetime
+) -> None:
+    """Every rule but the daily quotas (those are taken atomically when the vote is written)."""
+    if contest is None or contest.status == ContestStatus.DRAFT:
         raise NotFound("no such contest", code="contest_not_found")
-    contest, song = row.Contest, row.Song
-    if not contest.voting_open(now):
+    if not (
+        contest.status == ContestStatus.OPEN and contest.voting_opens_at <= now < contest.voting_closes_at
+    ):
         raise Forbidden("voting is not open for this contest", code="voting_closed")
-    if song is None:
+    if song_status is None:
         raise NotFound("no such song in this contest", code="song_not_found")
-    if song.status != SongStatus.APPROVED:
+    if song_status != SongStatus.APPROVED:
         raise Conflict("this song is not open for votes", code="song_not_votable")
-    _check_voter(contest, voter, context.geo, now)
-
-    day = now.date()
-    # Plain values: a rollback below expires the loaded rows.
-    per_song, per_day = contest.votes_per_song_per_day, contest.votes_per_voter_per_day
-    song_keys = {"contest_id": contest.id, "voter_id": voter.id, "song_id": song.id, "vote_day": day}
-    if not await _take_one(session, SONG_COUNTS, song_keys, per_song):
-        await session.rollback()
-        raise Conflict(
-            f"you already voted for this song today (limit {per_song} per day)",
-            code="already_voted_today",
-        )
-    day_keys = {"contest_id": contest.id, "voter_id": voter.id, "vote_day": day}
-    if not await _take_one(session, DAY_COUNTS, day_keys, per_day):
-        await session.rollback()
-        raise Conflict(
-            f"you have used all {per_day} votes for today in this contest",
-            code="daily_limit_reached",
-        )
-
-    geo = context.geo
-    vote: Vote | None = await session.scalar(
-        _INSERT_VOTE,
-        dict(
-            contest_id=contest.id,
-            song_id=song.id,
-            voter_id=voter.id,
-            cast_at=now,
-            vote_day=day,
-            ip=context.ip,
-            network_prefix=context.network_prefix,
-            user_agent=context.user_agent,
-            device_fingerprint=context.fingerprint,
-            device_cookie_id=context.device_cookie_id,
-            accept_language=context.accept_language,
-            client_timezone=context.client_timezone,
-            country=geo.country,
-            region=geo.region,
-            city=geo.city,
-            latitude=geo.latitude,
-            longitude=geo.longitude,
-            asn=geo.asn,
-            as_org=geo.as_org,
-            weight=1,
-            status=VoteStatus.PENDING,
-            reasons=[],
-        ),
-    )
-    assert vote is not None
-    request_after_commit(session, scoring_job(contest.id))
-    await session.commit()  # expire_on_commit is off: the returned row needs no reload
-    return vote
-
-
-def _check_voter(contest: Contest, voter: User, geo: GeoData, now: datetime) -> None:
     if contest.require_verified_email and not voter.email_verified:
         raise Forbidden("this contest needs a verified email address", code="email_not_verified")
     age_needed = timedelta(hours=contest.min_account_age_hours)
@@ -183,6 +175,156 @@ def _check_voter(contest: Contest, voter: User, geo: GeoData, now: datetime) -> 
             raise Forbidden(
                 f"voting from {geo.country} is not eligible in this contest", code="country_not_eligible"
             )
+
+
+def _song_quota_used(per_song: int) -> Conflict:
+    return Conflict(
+        f"you already voted for this song today (limit {per_song} per day)", code="already_voted_today"
+    )
+
+
+def _day_quota_used(per_day: int) -> Conflict:
+    return Conflict(
+        f"you have used all {per_day} votes for today in this contest", code="daily_limit_reached"
+    )
+
+
+def _not_logged_in() -> NotAuthenticated:
+    return NotAuthenticated("log in first", code="not_authenticated")
+
+
+async def cast_vote(session: AsyncSession, ballot: Ballot) -> Vote:
+    """The portable path (the embedded SQLite mode): rules, quotas and the vote in one ORM transaction."""
+    voter = await get_active_user(session, ballot.voter_id)
+    if voter is None:
+        raise _not_logged_in()
+    keys = {"contest_id": ballot.contest_id, "song_id": ballot.song_id}
+    row = (await session.execute(_CONTEST_AND_SONG, keys)).first()
+    contest, song = (row.Contest, row.Song) if row is not None else (None, None)
+    rules = VotingRules.of(contest) if contest is not None else None
+    song_status = song.status if song is not None else None
+    check_ballot(
+        rules, song_status, Voter(voter.email_verified, voter.created_at), ballot.context.geo, ballot.now
+    )
+    assert contest is not None
+    assert song is not None
+
+    now, day = ballot.now, ballot.now.date()
+    # Plain values: a rollback below expires the loaded rows.
+    per_song, per_day = contest.votes_per_song_per_day, contest.votes_per_voter_per_day
+    song_keys = {"contest_id": contest.id, "voter_id": voter.id, "song_id": song.id, "vote_day": day}
+    if not await _take_one(session, SONG_COUNTS, song_keys, per_song):
+        await session.rollback()
+        raise _song_quota_used(per_song)
+    day_keys = {"contest_id": contest.id, "voter_id": voter.id, "vote_day": day}
+    if not await _take_one(session, DAY_COUNTS, day_keys, per_day):
+        await session.rollback()
+        raise _day_quota_used(per_day)
+
+    vote: Vote | None = await session.scalar(
+        _INSERT_VOTE,
+        dict(
+            contest_id=contest.id,
+            song_id=song.id,
+            voter_id=voter.id,
+            cast_at=now,
+            vote_day=day,
+            **_context_columns(ballot.context),
+            weight=1,
+            status=VoteStatus.PENDING,
+            reasons=[],
+        ),
+    )
+    assert vote is not None
+    request_after_commit(session, scoring_job(contest.id))
+    await session.commit()  # expire_on_commit is off: the returned row needs no reload
+    return vote
+
+
+def _context_columns(context: VoteContext) -> dict[str, Any]:
+    geo = context.geo
+    return dict(
+        ip=context.ip,
+        network_prefix=context.network_prefix,
+        user_agent=context.user_agent,
+        device_fingerprint=context.fingerprint,
+        device_cookie_id=context.device_cookie_id,
+        accept_language=context.accept_language,
+        client_timezone=context.client_timezone,
+        country=geo.country,
+        region=geo.region,
+        city=geo.city,
+        latitude=geo.latitude,
+        longitude=geo.longitude,
+        asn=geo.asn,
+        as_org=geo.as_org,
+    )
+
+
+# --- the PostgreSQL path: two round trips on a plain asyncpg connection ---------------------------------
+
+# Everything the rules need, keyed by the voter: no row means no such (active) account.
+_BALLOT = """
+SELECT u.email_verified, u.created_at,
+       c.status, c.voting_opens_at, c.voting_closes_at, c.votes_per_voter_per_day, c.votes_per_song_per_day,
+       c.eligible_countries::text AS eligible_countries, c.allow_unknown_country, c.require_verified_email,
+       c.min_account_age_hours, s.status AS song_status
+FROM users AS u
+LEFT JOIN contests AS c ON c.id = $2
+LEFT JOIN songs AS s ON s.id = $3 AND s.contest_id = c.id
+WHERE u.id = $1 AND u.status = 'active'
+"""
+_RECORD = (
+    "SELECT ovation_record_vote($1, $2, $3, $4, $5, $6, $7, " + ", ".join(f"${n}" for n in range(8, 22)) + ")"
+)
+
+
+async def cast_vote_postgres(pool: asyncpg.Pool, ballot: Ballot) -> Vote:
+    """The same rules as :func:`cast_vote`, in two round trips: read what the rules need, then take the quotas
+    and insert the vote in one function call (migration 0008), all or nothing. The caller requests scoring
+    (:func:`scoring_job`): the vote is committed when this returns."""
+    contest_id, song_id, voter_id, now = ballot.contest_id, ballot.song_id, ballot.voter_id, ballot.now
+    day = now.date()
+    async with pool.acquire() as connection:
+        row = await connection.fetchrow(_BALLOT, voter_id, contest_id, song_id)
+        if row is None:
+            raise _not_logged_in()
+        contest = VotingRules.of(row) if row["status"] is not None else None
+        voter = Voter(row["email_verified"], row["created_at"])
+        check_ballot(contest, row["song_status"], voter, ballot.context.geo, now)
+        assert contest is not None
+        columns = _context_columns(ballot.context)
+        try:
+            vote_id = await connection.fetchval(
+                _RECORD,
+                contest_id,
+                song_id,
+                voter_id,
+                now,
+                day,
+                contest.votes_per_song_per_day,
+                contest.votes_per_voter_per_day,
+                *columns.values(),
+            )
+        except asyncpg.RaiseError as error:
+            if error.message == "daily_limit_reached":
+                raise _day_quota_used(contest.votes_per_voter_per_day) from None
+            raise
+    if vote_id < 0:
+        raise _song_quota_used(contest.votes_per_song_per_day)
+    return Vote(
+        id=vote_id,
+        contest_id=contest_id,
+        song_id=song_id,
+        voter_id=voter_id,
+        cast_at=now,
+        vote_day=day,
+        **columns,
+        weight=1,
+        status=VoteStatus.PENDING,
+        reasons=[],
+        retracted_at=None,
+    )
 
 
 async def my_votes(

@@ -8,7 +8,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
 from api.app import create_app
-from core.models import Contest, Song, SongStatus, User, Vote
+from core.models import Contest, DailySongVoteCount, DailyVoteCount, Song, SongStatus, User, Vote
 from tests.integration.conftest import Api
 from tests.integration.voting import eventually, open_contest, vote
 
@@ -204,6 +204,13 @@ async def test_parallel_votes_for_many_songs_stop_at_the_daily_limit(api: Api, d
     codes = {r.json()["code"] for r in responses if r.status_code != 201}
     assert codes <= {"daily_limit_reached", "already_voted_today"}
     assert await db.scalar(select(func.count()).select_from(Vote).where(Vote.contest_id == contest.id)) == 3
+    # A refusal at the daily limit gives back the per-song count it took first: nothing half-written.
+    song_counts = select(func.sum(DailySongVoteCount.votes)).where(
+        DailySongVoteCount.contest_id == contest.id
+    )
+    assert await db.scalar(song_counts) == 3
+    day_counts = select(func.sum(DailyVoteCount.votes)).where(DailyVoteCount.contest_id == contest.id)
+    assert await db.scalar(day_counts) == 3
 
     remaining = await api.get(f"/api/contests/{contest.id}/votes/remaining")
     assert remaining.status_code == 200
