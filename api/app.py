@@ -97,6 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         try:
             yield
         finally:
+            if (board := app.state.get("leaderboard")) is not None:
+                await board.cache.close()  # the live feeds' shared change listener
             app.state.geo.close()
             if app.state.raw_pool is not None:
                 await app.state.raw_pool.close()

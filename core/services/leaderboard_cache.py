@@ -4,7 +4,8 @@ A contest's board of one kind ("live", or "frozen": the freeze snapshot) is one 
 country ("*" for the global board), each a msgpack-encoded ``BoardDoc`` holding the whole board in display
 order. A reader gets its board in one round trip; a writer replaces the whole hash at once, and never with an
 older version than the one there (a slow writer cannot put back a board a newer recompute replaced).
-Changes are announced on a pub/sub channel per contest for the live feed.
+Changes are announced on a pub/sub channel per contest for the live feed; every feed of an API process
+listens through one shared pub/sub connection (``ChangeListener``).
 """
 
 from __future__ import annotations
@@ -84,6 +85,8 @@ class BoardCache(Protocol):
 
     def subscribe(self, contest_id: int) -> AbstractAsyncContextManager[Subscription]: ...
 
+    async def close(self) -> None: ...
+
     async def count_repair(self, source: str) -> None: ...
 
 
@@ -107,12 +110,95 @@ def channel(contest_id: int) -> str:
     return f"ovation:board:{contest_id}:changed"
 
 
+CHANNEL_PATTERN = "ovation:board:*:changed"
+BOARD_CLIENT_NAME = "ovation-board"
+
+
+def _contest_of(channel_name: bytes) -> int | None:
+    middle = channel_name.decode(errors="replace").split(":")[2:3]
+    return int(middle[0]) if middle and middle[0].isdigit() else None
+
+
+class ChangeListener:
+    """One Redis pub/sub connection per API process for every live feed (a pattern subscription to all
+    contests' change channels): a thousand viewers cost one connection, not a thousand. A message wakes the
+    feeds of its contest. While Redis is unreachable every feed is woken once a second, so feeds fall back
+    to re-reading the board from the database instead of hanging."""
+
+    def __init__(self, client: Redis, retry_seconds: float = 1.0) -> None:
+        self._client = client
+        self._retry_seconds = retry_seconds
+        self._waiting: dict[int, set[asyncio.Event]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    @asynccontextmanager
+    async def subscribe(self, contest_id: int) -> AsyncIterator[Subscription]:
+        event = asyncio.Event()
+        self._waiting.setdefault(contest_id, set()).add(event)
+        if self._task is None or self._task.done():
+            # Runs for the rest of the process once started: stopping it when the last feed ends would race
+            # with the next feed starting.
+            self._task = asyncio.get_running_loop().create_task(self._listen())
+        try:
+            yield _Woken(event)
+        finally:
+            waiting = self._waiting.get(contest_id, set())
+            waiting.discard(event)
+            if not waiting:
+                self._waiting.pop(contest_id, None)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    def _wake(self, contest_ids: Iterable[int]) -> None:
+        for contest_id in contest_ids:
+            for event in self._waiting.get(contest_id, ()):
+                event.set()
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.psubscribe(CHANNEL_PATTERN)
+                self._wake(list(self._waiting))  # a change may have gone by while (re)connecting
+                while True:
+                    # Short reads: the socket timeout is short on purpose (a dead Redis must not hang reads).
+                    message = await pubsub.get_message(timeout=0.4)
+                    contest_id = _contest_of(message["channel"]) if message is not None else None
+                    if contest_id is not None:
+                        self._wake([contest_id])
+            except (RedisError, OSError) as exc:
+                log.warning(
+                    "leaderboard feed: change notifications unavailable (%s); feeds poll meanwhile", exc
+                )
+                self._wake(list(self._waiting))
+                await asyncio.sleep(self._retry_seconds)
+            finally:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+class _Woken:
+    def __init__(self, event: asyncio.Event) -> None:
+        self._event = event
+
+    async def wait(self, seconds: float) -> bool:
+        try:
+            await asyncio.wait_for(self._event.wait(), seconds)
+        except TimeoutError:
+            return False
+        self._event.clear()
+        return True
+
+
 class RedisBoardCache:
     enabled = True
 
     def __init__(self, client: Redis) -> None:
         self._client = client
         self._store = client.register_script(_STORE_SCRIPT)
+        self._changes = ChangeListener(client)
         # Last decoded board per (key, field): a read whose bytes did not change skips decoding 1,000 entries.
         self._decoded: dict[tuple[str, str], tuple[bytes, BoardDoc]] = {}
 
@@ -159,32 +245,14 @@ class RedisBoardCache:
     async def publish(self, contest_id: int, version: int) -> None:
         await self._client.publish(channel(contest_id), str(version))
 
-    @asynccontextmanager
-    async def subscribe(self, contest_id: int) -> AsyncIterator[Subscription]:
-        pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(channel(contest_id))
-        try:
-            yield _RedisSubscription(pubsub)
-        finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+    def subscribe(self, contest_id: int) -> AbstractAsyncContextManager[Subscription]:
+        return self._changes.subscribe(contest_id)
+
+    async def close(self) -> None:
+        await self._changes.close()
 
     async def count_repair(self, source: str) -> None:
         await self._client.hincrby(REPAIRS_KEY, source, 1)
-
-
-class _RedisSubscription:
-    def __init__(self, pubsub: object) -> None:
-        self._pubsub = pubsub
-
-    async def wait(self, seconds: float) -> bool:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + seconds
-        while (left := deadline - loop.time()) > 0:
-            # Short reads: the client's socket timeout is short on purpose (a dead Redis must not hang reads).
-            message = await self._pubsub.get_message(timeout=min(left, 0.4))  # type: ignore[attr-defined]
-            if message is not None:
-                return True
-        return False
 
 
 class DatabaseOnlyCache:
@@ -214,6 +282,9 @@ class DatabaseOnlyCache:
     async def subscribe(self, contest_id: int) -> AsyncIterator[Subscription]:
         yield _Poll(self._poll_seconds)
 
+    async def close(self) -> None:
+        return None
+
     async def count_repair(self, source: str) -> None:
         return None  # the leaderboard_repairs rows are the record; /metrics reads them directly
 
@@ -230,7 +301,12 @@ class _Poll:
 def open_board_cache(settings: Settings) -> BoardCache:
     if settings.broker.embedded:
         return DatabaseOnlyCache()
-    client = Redis.from_url(settings.broker.redis_url, socket_connect_timeout=1, socket_timeout=1)
+    client = Redis.from_url(
+        settings.broker.redis_url,
+        socket_connect_timeout=1,
+        socket_timeout=1,
+        client_name=BOARD_CLIENT_NAME,  # who is who in CLIENT LIST
+    )
     return RedisBoardCache(client)
 
 

@@ -24,7 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.jobs import Job
 from core.models import Contest, LeaderboardEntry, LeaderboardRepair, Song, SongStatus, Vote, utcnow
 from core.services import leaderboard
-from core.services.leaderboard_cache import BoardDoc, board_key, encode_doc, open_board_cache
+from core.services.leaderboard_cache import (
+    BOARD_CLIENT_NAME,
+    BoardDoc,
+    board_key,
+    encode_doc,
+    open_board_cache,
+)
 from core.settings import get_settings
 from tests.integration.conftest import BACKENDS, Api, create_account
 from tests.integration.processes import free_port, process_env
@@ -429,6 +435,66 @@ async def test_the_live_feed_pushes_the_board_when_it_changes(api_process: str, 
     assert ranks(first) == [(a, 1, 1), (b, 2, 0)]
     assert ranks(second) == [(b, 1, 4), (a, 2, 1)]
     assert second["version"] > first["version"]
+
+
+async def _feed_subscribers(redis_url: str) -> int:
+    """Pub/sub connections of API processes' board caches on the tests' Redis database."""
+    client = Redis.from_url(redis_url)
+    try:
+        db = str(client.connection_pool.connection_kwargs.get("db", 0))
+        clients = await client.client_list()
+    finally:
+        await client.aclose()
+    return sum(
+        1
+        for c in clients
+        if c["name"] == BOARD_CLIENT_NAME and c["db"] == db and (int(c["sub"]) or int(c["psub"]))
+    )
+
+
+async def test_every_feed_of_a_process_shares_one_change_listener(api_process: str, db: AsyncSession) -> None:
+    contests = [await open_contest(db, songs=2) for _ in range(2)]
+    for contest in contests:
+        await add_votes(db, contest, contest.song_ids[0], 1)
+        await recompute_now(db, contest.id)
+    watched = contests[0]
+    ready = asyncio.Event()
+    opened: list[int] = []
+
+    async def follow(contest: OpenContest) -> list[dict[str, Any]]:
+        boards: list[dict[str, Any]] = []
+        url = f"{api_process}/api/contests/{contest.id}/leaderboard/feed"
+        async with (
+            httpx.AsyncClient(timeout=httpx.Timeout(30)) as client,
+            client.stream("GET", url) as response,
+        ):
+            async for event, body in _events(response):
+                if event != "board":
+                    continue
+                boards.append(body)
+                if len(boards) == 1:
+                    opened.append(contest.id)
+                    if len(opened) == 4:
+                        ready.set()
+                if contest is watched and len(boards) == 2:
+                    return boards
+                if contest is not watched:
+                    await ready.wait()
+                    return boards
+        return boards
+
+    async def change_when_all_listen() -> int:
+        await ready.wait()
+        subscribers = await _feed_subscribers(BACKENDS.redis_url)
+        await add_votes(db, watched, watched.song_ids[1], 3)
+        await recompute_now(db, watched.id)
+        return subscribers
+
+    feeds = asyncio.gather(*[follow(watched) for _ in range(3)], follow(contests[1]))
+    results, subscribers = await asyncio.wait_for(asyncio.gather(feeds, change_when_all_listen()), 30)
+    assert subscribers == 1  # four open feeds, two contests, one pub/sub connection
+    for boards in results[:3]:  # every feed of the changed contest got the new board
+        assert ranks(boards[-1]) == [(watched.song_ids[1], 1, 3), (watched.song_ids[0], 2, 1)]
 
 
 # --- history and results ----------------------------------------------------------------------------------
