@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import AsyncGenerator, AsyncIterator
@@ -21,17 +20,17 @@ from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC_READ, optional_user, requires_role
+from api.deps import send_jobs
 from api.params import Limit, Offset, OptionalRecordId, RecordId
 from api.presenters import board_out, history_out, results_out, standing_out
 from api.schemas import BoardOut, HistoryOut, ResultsOut, StandingOut
 from core.errors import DomainError
-from core.jobs import send_all, take_committed
+from core.jobs import take_committed
 from core.models import Role, User, utcnow
 from core.services import leaderboard
 from core.services.leaderboard import RESULT_FIELDS, Access, RulesMemo
 from core.services.leaderboard_cache import BoardCache, BoardDoc, RepairsCollector, open_board_cache
 from core.settings import Settings, get_settings
-from workers.app import send_job
 
 staff_only = [requires_role(Role.MODERATOR, Role.ADMIN)]
 admin_only = [requires_role(Role.ADMIN)]
@@ -234,8 +233,7 @@ async def _session(state: State) -> AsyncIterator[AsyncSession]:
     async with state.sessionmaker() as session:
         yield session
         jobs = take_committed(session)
-    if jobs:
-        await asyncio.to_thread(send_all, jobs, send_job)
+    await send_jobs(jobs)
 
 
 async def _board_events(
