@@ -106,7 +106,7 @@ def vote_explanation(vote: Vote) -> str:
     return text
 
 
-def vote_out(vote: Vote) -> VoteOut:
+def vote_out(vote: Vote, retractable_until: datetime | None = None) -> VoteOut:
     return VoteOut(
         id=vote.id,
         contest_id=vote.contest_id,
@@ -115,6 +115,7 @@ def vote_out(vote: Vote) -> VoteOut:
         status=vote.status,
         counted=vote.status in COUNTED_STATUSES and vote.retracted_at is None,
         retracted_at=vote.retracted_at,
+        retractable_until=retractable_until,
         explanation=vote_explanation(vote),
     )
 

@@ -140,6 +140,8 @@ class VoteOut(msgspec.Struct):
     status: str
     counted: bool
     retracted_at: datetime | None
+    # Until when the voter may take the vote back (minutes after casting, while voting is open); None: never.
+    retractable_until: datetime | None
     explanation: str
 
 

@@ -96,14 +96,15 @@ class VoteController(Controller):
         )
         ballot = Ballot(contest_id, data.song_id, voter_id, context, utcnow())
         if state.raw_pool is not None:
-            vote = await votes.cast_vote_postgres(state.raw_pool, ballot)
+            cast = await votes.cast_vote_postgres(state.raw_pool, ballot)
             await send_jobs([votes.scoring_job(contest_id)])
         else:
             async with state.sessionmaker() as db:
-                vote = await votes.cast_vote(db, ballot)
+                cast = await votes.cast_vote(db, ballot)
                 jobs = take_committed(db)
             await send_jobs(jobs)
-        return Response(vote_out(vote), status_code=HTTP_201_CREATED, cookies=cookies)
+        body = vote_out(cast.vote, cast.retractable_until)
+        return Response(body, status_code=HTTP_201_CREATED, cookies=cookies)
 
     @get("/api/contests/{contest_id:int}/votes/remaining", operation_id="getRemainingVotes")
     async def remaining(
@@ -134,7 +135,8 @@ class VoteController(Controller):
         rows = await votes.my_votes(
             db, voter_id=current_user(request).id, contest_id=contest_id, limit=limit, offset=offset
         )
-        return Page(items=[vote_out(row) for row in rows], limit=limit, offset=offset)
+        items = [vote_out(own.vote, own.retractable_until) for own in rows]
+        return Page(items=items, limit=limit, offset=offset)
 
     @post("/api/votes/{vote_id:int}/retract", operation_id="retractVote", status_code=HTTP_200_OK)
     async def retract(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -120,6 +119,7 @@ class VotingRules:
     allow_unknown_country: bool
     require_verified_email: bool
     min_account_age_hours: int
+    retraction_minutes: int
 
     @classmethod
     def of(cls, source: Contest | asyncpg.Record) -> VotingRules:
@@ -133,6 +133,21 @@ class VotingRules:
 
 
 _RULE_NAMES = tuple(VotingRules.__dataclass_fields__)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnVote:
+    """A vote as its voter sees it: with the moment it can no longer be taken back (None: it cannot be)."""
+
+    vote: Vote
+    retractable_until: datetime | None
+
+
+def retractable_until(vote: Vote, *, retraction_minutes: int, voting_closes_at: datetime) -> datetime | None:
+    """Minutes after casting, never after voting closes; nothing for a retracted or rejected vote."""
+    if retraction_minutes <= 0 or vote.retracted_at is not None or vote.status == VoteStatus.REJECTED:
+        return None
+    return min(vote.cast_at + timedelta(minutes=retraction_minutes), voting_closes_at)
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +208,7 @@ def _not_logged_in() -> NotAuthenticated:
     return NotAuthenticated("log in first", code="not_authenticated")
 
 
-async def cast_vote(session: AsyncSession, ballot: Ballot) -> Vote:
+async def cast_vote(session: AsyncSession, ballot: Ballot) -> OwnVote:
     """The portable path (the embedded SQLite mode): rules, quotas and the vote in one ORM transaction."""
     voter = await get_active_user(session, ballot.voter_id)
     if voter is None:
@@ -212,6 +227,7 @@ async def cast_vote(session: AsyncSession, ballot: Ballot) -> Vote:
     now, day = ballot.now, ballot.now.date()
     # Plain values: a rollback below expires the loaded rows.
     per_song, per_day = contest.votes_per_song_per_day, contest.votes_per_voter_per_day
+    retraction_minutes, closes_at = contest.retraction_minutes, contest.voting_closes_at
     song_keys = {"contest_id": contest.id, "voter_id": voter.id, "song_id": song.id, "vote_day": day}
     if not await _take_one(session, SONG_COUNTS, song_keys, per_song):
         await session.rollback()
@@ -238,7 +254,9 @@ async def cast_vote(session: AsyncSession, ballot: Ballot) -> Vote:
     assert vote is not None
     request_after_commit(session, scoring_job(contest.id))
     await session.commit()  # expire_on_commit is off: the returned row needs no reload
-    return vote
+    return OwnVote(
+        vote, retractable_until(vote, retraction_minutes=retraction_minutes, voting_closes_at=closes_at)
+    )
 
 
 def _context_columns(context: VoteContext) -> dict[str, Any]:
@@ -268,7 +286,7 @@ _BALLOT = """
 SELECT u.email_verified, u.created_at,
        c.status, c.voting_opens_at, c.voting_closes_at, c.votes_per_voter_per_day, c.votes_per_song_per_day,
        c.eligible_countries::text AS eligible_countries, c.allow_unknown_country, c.require_verified_email,
-       c.min_account_age_hours, s.status AS song_status
+       c.min_account_age_hours, c.retraction_minutes, s.status AS song_status
 FROM users AS u
 LEFT JOIN contests AS c ON c.id = $2
 LEFT JOIN songs AS s ON s.id = $3 AND s.contest_id = c.id
@@ -279,7 +297,7 @@ _RECORD = (
 )
 
 
-async def cast_vote_postgres(pool: asyncpg.Pool, ballot: Ballot) -> Vote:
+async def cast_vote_postgres(pool: asyncpg.Pool, ballot: Ballot) -> OwnVote:
     """The same rules as :func:`cast_vote`, in two round trips: read what the rules need, then take the quotas
     and insert the vote in one function call (migration 0008), all or nothing. The caller requests scoring
     (:func:`scoring_job`): the vote is committed when this returns."""
@@ -312,7 +330,7 @@ async def cast_vote_postgres(pool: asyncpg.Pool, ballot: Ballot) -> Vote:
             raise
     if vote_id < 0:
         raise _song_quota_used(contest.votes_per_song_per_day)
-    return Vote(
+    vote = Vote(
         id=vote_id,
         contest_id=contest_id,
         song_id=song_id,
@@ -325,15 +343,28 @@ async def cast_vote_postgres(pool: asyncpg.Pool, ballot: Ballot) -> Vote:
         reasons=[],
         retracted_at=None,
     )
+    window = retractable_until(
+        vote, retraction_minutes=contest.retraction_minutes, voting_closes_at=contest.voting_closes_at
+    )
+    return OwnVote(vote, window)
 
 
 async def my_votes(
     session: AsyncSession, *, voter_id: int, contest_id: int | None, limit: int, offset: int
-) -> Sequence[Vote]:
-    query = select(Vote).where(Vote.voter_id == voter_id).order_by(Vote.cast_at.desc(), Vote.id.desc())
+) -> list[OwnVote]:
+    query = (
+        select(Vote, Contest.retraction_minutes, Contest.voting_closes_at)
+        .join(Contest, Contest.id == Vote.contest_id)
+        .where(Vote.voter_id == voter_id)
+        .order_by(Vote.cast_at.desc(), Vote.id.desc())
+    )
     if contest_id is not None:
         query = query.where(Vote.contest_id == contest_id)
-    return (await session.scalars(query.limit(limit).offset(offset))).all()
+    rows = await session.execute(query.limit(limit).offset(offset))
+    return [
+        OwnVote(vote, retractable_until(vote, retraction_minutes=minutes, voting_closes_at=closes_at))
+        for vote, minutes, closes_at in rows
+    ]
 
 
 @dataclass(frozen=True, slots=True)

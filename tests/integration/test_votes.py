@@ -240,9 +240,15 @@ async def test_my_votes_remaining_and_retraction(api: Api, make_api, db) -> None
     first = (await vote(api, contest.id, contest.song_ids[0])).json()
     second = (await vote(api, contest.id, contest.song_ids[1])).json()
 
+    window = datetime.fromisoformat(first["retractable_until"]) - datetime.fromisoformat(first["cast_at"])
+    assert window == timedelta(minutes=10)
     mine = await api.get("/api/me/votes", params={"contest_id": contest.id})
     assert [item["id"] for item in mine.json()["items"]] == [second["id"], first["id"]]
     assert all(item["explanation"] for item in mine.json()["items"])
+    assert [item["retractable_until"] for item in mine.json()["items"]] == [
+        second["retractable_until"],
+        first["retractable_until"],
+    ]
     remaining = (await api.get(f"/api/contests/{contest.id}/votes/remaining")).json()
     assert remaining["votes_left_today"] == 1
     assert sorted(remaining["songs_at_limit"]) == sorted(contest.song_ids[:2])
@@ -251,6 +257,7 @@ async def test_my_votes_remaining_and_retraction(api: Api, make_api, db) -> None
     assert retracted.status_code == 200, retracted.text
     assert retracted.json()["retracted_at"] is not None
     assert retracted.json()["counted"] is False
+    assert retracted.json()["retractable_until"] is None
     again = await api.post(f"/api/votes/{first['id']}/retract")
     assert (again.status_code, again.json()["code"]) == (409, "already_retracted")
     row = await db.get(Vote, first["id"])

@@ -42,8 +42,9 @@ async function row(vote) {
 }
 
 function retractButton(vote, title) {
-  // The API knows the window (minutes after casting, while voting is open) and says so when it has passed.
-  if (vote.retracted_at || vote.status === "rejected") return null;
+  // Offered while the window the API states lasts (minutes after casting, while voting is open); the server
+  // still decides, and says so if the window closed meanwhile.
+  if (!vote.retractable_until || Date.parse(vote.retractable_until) <= Date.now()) return null;
   return h(
     "button",
     {
