@@ -62,3 +62,17 @@ async def test_jobs_are_sent_after_commit_and_dropped_on_rollback(db, worker) ->
     # The real worker ran it; the rolled-back job was never sent, so it can never show up.
     assert await _wait_for_heartbeat(db, committed) is not None
     assert await db.scalar(select(WorkerHeartbeat).where(WorkerHeartbeat.name == rolled_back)) is None
+
+
+async def test_pages_and_scripts_answer_304_to_a_browser_that_has_them(api: Api) -> None:
+    for path in ("/", "/contests/some-contest", "/static/js/votes.js"):
+        first = await api.get(path)
+        assert first.status_code == 200
+        assert first.headers["cache-control"] == "no-cache"  # revalidated on every load...
+        etag = first.headers["etag"]
+        again = await api.get(path, headers={"If-None-Match": etag})
+        assert (again.status_code, again.content) == (304, b"")  # ...which now costs no body
+        assert again.headers["etag"] == etag
+        other = await api.get(path, headers={"If-None-Match": '"an-older-version"'})
+        assert other.status_code == 200
+        assert other.content == first.content
