@@ -6,8 +6,11 @@ submitted earlier is listed first (then the lower song id). The global board lis
 votes when none); a country's board (GeoIP country of the votes) lists the approved songs with at least one
 counted vote from that country, and a song without one shares the place after the last of them.
 
-The recompute replaces a contest's rows in one transaction with one INSERT ... SELECT (RANK() OVER
-(PARTITION BY country ...)), then writes the boards to the read cache. Reads never count votes.
+Counted votes are kept per (contest, song, country) in ``vote_tallies`` by triggers on ``votes`` (migration
+0007), in the same transaction as every change to a vote. The recompute ranks from those few rows, in one
+statement (RANK() OVER (PARTITION BY country ...)) that writes only the board rows that changed, then
+writes the boards to the read cache. Reads never count votes. The periodic integrity check counts from the
+votes again and repairs the tallies, the stored board and the cache where they differ.
 
 Freeze: with ``freeze_hours`` set, the public sees the board as it was when the freeze began (the first
 recompute after that moment saves the board it is about to replace as the freeze snapshot) until voting ends
@@ -59,6 +62,7 @@ from core.models import (
     SongStatus,
     Vote,
     VoteStatus,
+    VoteTally,
 )
 from core.models.base import UtcDateTime
 from core.services.leaderboard_cache import BoardCache, BoardDoc, Entry, Kind, safely
@@ -88,15 +92,25 @@ async def request_recompute(session: AsyncSession, contest_id: int) -> None:
 
 # --- computing --------------------------------------------------------------------------------------------
 
-# One scan of the contest's votes, grouped by (song, country); the global totals are summed from that small
-# result, so per-country boards cost no second scan. Portable: PostgreSQL and SQLite (3.25+) both run it.
-_BOARD_CTES = """
-WITH counted AS (
+# The counted votes per (song, country) come from one of two sources that must always agree: the tallies
+# (vote_tallies, kept by triggers on votes in the same transaction as every change to a vote; a few thousand
+# rows at most), which every recompute reads, and a scan of the contest's votes, which only the integrity
+# check pays for. Everything after ``counted`` is the one definition of the boards. The global totals are
+# summed from that small result, so per-country boards cost nothing more. Portable: PostgreSQL and SQLite
+# (3.25+) both run it.
+_COUNTED_FROM_TALLIES = """
+    SELECT song_id, country, votes
+    FROM vote_tallies
+    WHERE contest_id = :contest_id AND ballots > 0
+"""
+_COUNTED_FROM_VOTES = """
     SELECT song_id, COALESCE(country, '') AS country, SUM(weight) AS votes
     FROM votes
     WHERE contest_id = :contest_id AND status IN ('valid', 'cleared') AND retracted_at IS NULL
     GROUP BY song_id, COALESCE(country, '')
-),
+"""
+_BOARD_CTES = """
+WITH counted AS ({counted}),
 approved AS (
     SELECT id FROM songs WHERE contest_id = :contest_id AND status = 'approved'
 ),
@@ -110,11 +124,12 @@ totals AS (
     WHERE c.country <> ''
 )
 """
+_TALLIED = _BOARD_CTES.format(counted=_COUNTED_FROM_TALLIES)
 _RANKED = """
 SELECT country, song_id, RANK() OVER (PARTITION BY country ORDER BY votes DESC) AS rank, votes FROM totals
 """
 _REPLACE_BOARD = text(
-    _BOARD_CTES  # noqa: S608 - constant SQL, values are bound parameters
+    _TALLIED  # noqa: S608 - constant SQL, values are bound parameters
     + "INSERT INTO leaderboard_entries (contest_id, country, song_id, rank, votes, computed_at) "
     + "SELECT :contest_id, country, song_id, rank, votes, :now FROM ("
     + _RANKED
@@ -124,7 +139,7 @@ _REPLACE_BOARD = text(
 # deleted, new or changed rows upserted. Rewriting ~30,000 unchanged rows (1,000 songs x 30 countries) every
 # second costs several times the count itself (index entries and foreign-key checks per row).
 _SYNC_BOARD = text(
-    _BOARD_CTES  # noqa: S608 - constant SQL, values are bound parameters
+    _TALLIED  # noqa: S608 - constant SQL, values are bound parameters
     + ", fresh AS ("
     + _RANKED
     + """),
@@ -143,7 +158,29 @@ ON CONFLICT (contest_id, country, song_id)
 DO UPDATE SET rank = EXCLUDED.rank, votes = EXCLUDED.votes, computed_at = EXCLUDED.computed_at
 """
 ).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("contest_id", type_=Integer()))
-_FRESH_BOARD = text(_BOARD_CTES + _RANKED).bindparams(bindparam("contest_id", type_=Integer()))
+# The boards without storing them: from the tallies (a contest never recomputed), and from scratch (the
+# integrity check, which must not trust the tallies).
+_TALLIED_BOARD = text(_TALLIED + _RANKED).bindparams(bindparam("contest_id", type_=Integer()))
+_SCRATCH_BOARD = text(_BOARD_CTES.format(counted=_COUNTED_FROM_VOTES) + _RANKED).bindparams(
+    bindparam("contest_id", type_=Integer())
+)
+# What the tallies lack, per (song, country): the votes' count minus the tally, in one statement (one
+# snapshot: a vote change commits with its tally change, so any difference seen here is a real fault).
+_TALLY_ERRORS = text(
+    """
+SELECT song_id, country, SUM(votes) AS votes, SUM(ballots) AS ballots
+FROM (
+    SELECT song_id, COALESCE(country, '') AS country, weight AS votes, 1 AS ballots
+    FROM votes
+    WHERE contest_id = :contest_id AND status IN ('valid', 'cleared') AND retracted_at IS NULL
+    UNION ALL
+    SELECT song_id, country, -votes, -ballots FROM vote_tallies WHERE contest_id = :contest_id
+) AS d
+GROUP BY song_id, country
+HAVING SUM(votes) <> 0 OR SUM(ballots) <> 0
+ORDER BY song_id, country
+"""
+).bindparams(bindparam("contest_id", type_=Integer()))
 
 Row = tuple[str, int, int, int]  # country, song_id, rank, votes
 
@@ -277,7 +314,7 @@ def snapshot_interval() -> timedelta:
 async def recompute(
     session: AsyncSession, cache: BoardCache, contest_id: int, *, now: datetime, publish: bool = True
 ) -> RecomputeResult | None:
-    """Rebuild the contest's boards from its votes, then refresh the cache and tell live feeds."""
+    """Rebuild the contest's boards from its vote tallies, then refresh the cache and tell live feeds."""
     contest = await session.get(Contest, contest_id)
     if contest is None:
         return None
@@ -488,7 +525,7 @@ async def _live_docs_from_db(session: AsyncSession, contest_id: int) -> dict[str
 
 async def _fresh_docs(session: AsyncSession, contest_id: int, now: datetime) -> dict[str, BoardDoc]:
     """A board counted on the spot, for a contest never recomputed (no votes counted yet, typically)."""
-    rows = (await session.execute(_FRESH_BOARD, {"contest_id": contest_id})).all()
+    rows = (await session.execute(_TALLIED_BOARD, {"contest_id": contest_id})).all()
     songs = {
         song_id: (title, artist, created_at)
         for song_id, title, artist, created_at in await session.execute(
@@ -701,7 +738,7 @@ async def results(session: AsyncSession, contest_id: int) -> list[ResultRow]:
 @dataclass(frozen=True, slots=True)
 class Finding:
     contest_id: int
-    source: str  # "database" or "cache"
+    source: str  # "database", "cache" or "tallies"
     version: int
     differences: int
     sample: list[list[Any]]
@@ -724,7 +761,7 @@ async def _inspect(session: AsyncSession, cache: BoardCache, contest_id: int) ->
     state = await session.get(LeaderboardState, contest_id, populate_existing=True)
     if state is None:
         return []
-    fresh = {tuple(row) for row in await session.execute(_FRESH_BOARD, {"contest_id": contest_id})}
+    fresh = {tuple(row) for row in await session.execute(_SCRATCH_BOARD, {"contest_id": contest_id})}
     stored = await _stored(session, contest_id)
     version = state.version
     await session.rollback()
@@ -758,6 +795,72 @@ async def contests_to_verify(session: AsyncSession, *, now: datetime) -> list[in
     return list(rows)
 
 
+async def _repair_tallies(
+    session: AsyncSession, cache: BoardCache, contest_id: int, *, now: datetime
+) -> Finding | None:
+    """Count the contest's votes again and correct its tallies where they differ; record the repair.
+
+    The difference is measured in one statement (one snapshot, where every committed vote change came with
+    its tally change) and applied as increments, so votes decided meanwhile keep their own. The state row's
+    lock keeps two checks of one contest from applying the same correction twice."""
+    state = await session.scalar(
+        select(LeaderboardState)
+        .where(LeaderboardState.contest_id == contest_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if state is None:
+        await session.rollback()
+        return None
+    errors = (await session.execute(_TALLY_ERRORS, {"contest_id": contest_id})).all()
+    if not errors:
+        await session.rollback()
+        return None
+    factory = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    for start in range(0, len(errors), 5000):  # bound parameters per statement
+        upsert = factory(VoteTally).values(
+            [
+                {
+                    "contest_id": contest_id,
+                    "song_id": song,
+                    "country": country,
+                    "votes": votes,
+                    "ballots": ballots,
+                }
+                for song, country, votes, ballots in errors[start : start + 5000]
+            ]
+        )
+        await session.execute(
+            upsert.on_conflict_do_update(
+                index_elements=[VoteTally.contest_id, VoteTally.song_id, VoteTally.country],
+                set_={
+                    "votes": VoteTally.votes + upsert.excluded.votes,
+                    "ballots": VoteTally.ballots + upsert.excluded.ballots,
+                },
+            )
+        )
+    sample = [[song, country, int(votes), int(ballots)] for song, country, votes, ballots in errors[:10]]
+    finding = Finding(contest_id, "tallies", state.version, len(errors), sample)
+    log.error(
+        "vote tallies of contest %s differ from a fresh count of its votes (%d rows, e.g. %s as "
+        "[song, country, missing votes, missing ballots]); repairing",
+        contest_id,
+        len(errors),
+        sample[:3],
+    )
+    session.add(
+        LeaderboardRepair(
+            contest_id=contest_id,
+            found_at=now,
+            source="tallies",
+            details={"version": state.version, "differences": len(errors), "sample": sample},
+        )
+    )
+    await session.commit()
+    await safely("count a repair", cache.count_repair("tallies"))
+    return finding
+
+
 async def verify(
     session: AsyncSession,
     cache: BoardCache,
@@ -766,23 +869,31 @@ async def verify(
     now: datetime,
     settle_seconds: float = 2.0,
 ) -> list[Finding]:
-    """Count every board again from the votes and compare with the stored and the cached boards; repair and
-    record what differs.
+    """Count every board again from the votes and compare with the vote tallies, the stored and the cached
+    boards; repair and record what differs.
 
-    A difference right after votes were scored is normal (the recompute runs up to a second later), so a
-    board is only called wrong when it still differs ``settle_seconds`` later and no recompute ran meanwhile.
-    Contests never computed are computed (not a fault), and snapshots owed are taken."""
+    The tallies change in the same transaction as the votes, so any difference there is a fault. The boards
+    follow the votes up to a second later (the recompute), so a board is only called wrong when it still
+    differs ``settle_seconds`` later and no recompute ran meanwhile. Contests never computed are computed
+    (not a fault), and snapshots owed are taken."""
     suspects: dict[int, Finding] = {}
+    repaired: list[Finding] = []
     for contest_id in contest_ids:
-        if await session.get(LeaderboardState, contest_id) is None:
-            await session.rollback()
+        computed = await session.get(LeaderboardState, contest_id) is not None
+        await session.rollback()
+        if not computed:
             await recompute(session, cache, contest_id, now=now)
+        tallies = await _repair_tallies(session, cache, contest_id, now=now)
+        if tallies is not None:
+            repaired.append(tallies)
+            await recompute(session, cache, contest_id, now=now)  # the board was counted from them
+        if not computed:
             continue
         for finding in await _inspect(session, cache, contest_id):
             suspects[contest_id] = finding
         await take_due_snapshots(session, cache, contest_id, now=now)
     if not suspects:
-        return []
+        return repaired
     await asyncio.sleep(settle_seconds)
     confirmed: list[Finding] = []
     for contest_id, first in suspects.items():
@@ -821,7 +932,7 @@ async def verify(
                 # Dropped first: a damaged entry may claim a newer version than the database's.
                 await safely("drop the damaged cache", cache.drop(finding.contest_id, "live"))
                 await safely("repair the cache", cache.store(finding.contest_id, "live", version, docs))
-    return confirmed
+    return repaired + confirmed
 
 
 async def repairs(session: AsyncSession, contest_id: int) -> Sequence[LeaderboardRepair]:
