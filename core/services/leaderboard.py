@@ -25,7 +25,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -115,9 +115,9 @@ approved AS (
     SELECT id FROM songs WHERE contest_id = :contest_id AND status = 'approved'
 ),
 totals AS (
-    SELECT a.id AS song_id, '' AS country, CAST(COALESCE(SUM(c.votes), 0) AS INTEGER) AS votes
-    FROM approved a LEFT JOIN counted c ON c.song_id = a.id
-    GROUP BY a.id
+    SELECT a.id AS song_id, '' AS country, CAST(COALESCE(g.votes, 0) AS INTEGER) AS votes
+    FROM approved a LEFT JOIN (SELECT song_id, SUM(votes) AS votes FROM counted GROUP BY song_id) AS g
+        ON g.song_id = a.id
     UNION ALL
     SELECT c.song_id, c.country, CAST(c.votes AS INTEGER)
     FROM counted c JOIN approved a ON a.id = c.song_id
@@ -135,27 +135,43 @@ _REPLACE_BOARD = text(
     + _RANKED
     + ") AS ranked"
 ).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("contest_id", type_=Integer()))
-# PostgreSQL: the same ranking, but one statement writes only what changed: rows no longer on a board are
-# deleted, new or changed rows upserted. Rewriting ~30,000 unchanged rows (1,000 songs x 30 countries) every
-# second costs several times the count itself (index entries and foreign-key checks per row).
+# PostgreSQL: the same ranking, but one statement writes only what changed and returns the boards in display
+# order (ties: earlier submission first), so nothing is read back. One full join of the fresh and the stored
+# rows finds what changed; rows no longer on a board are deleted, changed rows updated, new rows inserted.
+# The state row's lock keeps concurrent recomputes of a contest out. A new vote moves every song tied with
+# the one it raised, so thousands of the ~30,000 rows (1,000 songs x 30 countries) change rank each second:
+# their updates stay HOT (no index on rank, fillfactor 50: migration 0007).
 _SYNC_BOARD = text(
     _TALLIED  # noqa: S608 - constant SQL, values are bound parameters
     + ", fresh AS ("
     + _RANKED
     + """),
+stored AS (
+    SELECT country, song_id, rank, votes FROM leaderboard_entries WHERE contest_id = :contest_id
+),
+diff AS MATERIALIZED (
+    SELECT COALESCE(f.country, s.country) AS country, COALESCE(f.song_id, s.song_id) AS song_id,
+        f.rank, f.votes, s.song_id IS NULL AS added
+    FROM fresh AS f FULL JOIN stored AS s ON s.country = f.country AND s.song_id = f.song_id
+    WHERE s.song_id IS NULL OR f.song_id IS NULL OR s.rank <> f.rank OR s.votes <> f.votes
+),
 gone AS (
-    DELETE FROM leaderboard_entries AS e
-    WHERE e.contest_id = :contest_id
-      AND NOT EXISTS (SELECT 1 FROM fresh AS f WHERE f.country = e.country AND f.song_id = e.song_id)
+    DELETE FROM leaderboard_entries AS e USING diff AS d
+    WHERE e.contest_id = :contest_id AND d.rank IS NULL AND e.country = d.country AND e.song_id = d.song_id
+),
+changed AS (
+    UPDATE leaderboard_entries AS e SET rank = d.rank, votes = d.votes, computed_at = :now
+    FROM diff AS d
+    WHERE e.contest_id = :contest_id AND d.rank IS NOT NULL AND NOT d.added
+      AND e.country = d.country AND e.song_id = d.song_id
+),
+added AS (
+    INSERT INTO leaderboard_entries (contest_id, country, song_id, rank, votes, computed_at)
+    SELECT :contest_id, d.country, d.song_id, d.rank, d.votes, :now FROM diff AS d WHERE d.added
 )
-INSERT INTO leaderboard_entries (contest_id, country, song_id, rank, votes, computed_at)
-SELECT :contest_id, f.country, f.song_id, f.rank, f.votes, :now
-FROM fresh AS f
-LEFT JOIN leaderboard_entries AS e
-    ON e.contest_id = :contest_id AND e.country = f.country AND e.song_id = f.song_id
-WHERE e.song_id IS NULL OR e.rank <> f.rank OR e.votes <> f.votes
-ON CONFLICT (contest_id, country, song_id)
-DO UPDATE SET rank = EXCLUDED.rank, votes = EXCLUDED.votes, computed_at = EXCLUDED.computed_at
+SELECT f.country, f.song_id, f.rank, f.votes, s.title, s.artist_name
+FROM fresh AS f JOIN songs AS s ON s.id = f.song_id
+ORDER BY f.country, f.rank, s.created_at, s.id
 """
 ).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("contest_id", type_=Integer()))
 # The boards without storing them: from the tallies (a contest never recomputed), and from scratch (the
@@ -232,6 +248,11 @@ async def _boards(
         .where(where)
         .order_by(table.country, table.rank, Song.created_at, Song.id)
     )
+    return _grouped(rows)
+
+
+def _grouped(rows: Iterable[Any]) -> dict[str, list[Entry]]:
+    """(country, song_id, rank, votes, title, artist) rows in display order, by country."""
     boards: dict[str, list[Entry]] = {GLOBAL_BOARD: []}
     for country, song_id, rank, votes, title, artist in rows:
         boards.setdefault(country, []).append((song_id, rank, votes, title, artist))
@@ -332,11 +353,11 @@ async def recompute(
         )
         froze = True
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(_SYNC_BOARD, {"contest_id": contest_id, "now": now})
+        boards = _grouped(await session.execute(_SYNC_BOARD, {"contest_id": contest_id, "now": now}))
     else:  # embedded: small boards, plain replace
         await session.execute(delete(LeaderboardEntry).where(LeaderboardEntry.contest_id == contest_id))
         await session.execute(_REPLACE_BOARD, {"contest_id": contest_id, "now": now})
-    boards = await _board_rows(session, contest_id)
+        boards = await _board_rows(session, contest_id)
     digest = _digest(boards)
     changed = digest != state.digest
     if changed:

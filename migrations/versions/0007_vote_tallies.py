@@ -188,8 +188,21 @@ def upgrade() -> None:
             op.f("ck_leaderboard_repairs_source"), "source IN ('database', 'cache', 'tallies')"
         )
 
+    # A recompute changes the rank of most board rows: without an index on rank, and with room left in each
+    # page, those updates are HOT (in place, no index entries).
+    with op.batch_alter_table("leaderboard_entries", schema=None) as batch_op:
+        batch_op.drop_index("ix_leaderboard_board_rank")
+    if postgres:
+        op.execute("ALTER TABLE leaderboard_entries SET (fillfactor = 50)")
+
 
 def downgrade() -> None:
+    postgres = op.get_bind().dialect.name == "postgresql"
+    if postgres:
+        op.execute("ALTER TABLE leaderboard_entries RESET (fillfactor)")
+    with op.batch_alter_table("leaderboard_entries", schema=None) as batch_op:
+        batch_op.create_index("ix_leaderboard_board_rank", ["contest_id", "country", "rank"], unique=False)
+
     op.execute("DELETE FROM leaderboard_repairs WHERE source = 'tallies'")
     with op.batch_alter_table("leaderboard_repairs", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_leaderboard_repairs_source"), type_="check")
@@ -197,7 +210,6 @@ def downgrade() -> None:
             op.f("ck_leaderboard_repairs_source"), "source IN ('database', 'cache')"
         )
 
-    postgres = op.get_bind().dialect.name == "postgresql"
     for statement in PG_DOWNGRADE if postgres else SQLITE_DOWNGRADE:
         op.execute(statement)
     op.drop_table("vote_tallies")
