@@ -93,11 +93,11 @@ async def request_recompute(session: AsyncSession, contest_id: int) -> None:
 # --- computing --------------------------------------------------------------------------------------------
 
 # The counted votes per (song, country) come from one of two sources that must always agree: the tallies
-# (vote_tallies, kept by triggers on votes in the same transaction as every change to a vote; a few thousand
-# rows at most), which every recompute reads, and a scan of the contest's votes, which only the integrity
-# check pays for. Everything after ``counted`` is the one definition of the boards. The global totals are
-# summed from that small result, so per-country boards cost nothing more. Portable: PostgreSQL and SQLite
-# (3.25+) both run it.
+# (vote_tallies, kept by triggers on votes in the same transaction as every change to a vote; one row per
+# song and country with counted votes), which every recompute reads, and a scan of the contest's votes,
+# which only the integrity check pays for. Everything after ``counted`` is the one definition of the boards.
+# The global totals are summed from that small result, so per-country boards cost nothing more. Portable:
+# PostgreSQL and SQLite (3.25+) both run it.
 _COUNTED_FROM_TALLIES = """
     SELECT song_id, country, votes
     FROM vote_tallies
