@@ -7,6 +7,7 @@ from core.models.board import (
     LeaderboardSnapshot,
     LeaderboardSnapshotEntry,
     LeaderboardState,
+    VoteTally,
 )
 from core.models.contest import Contest, ContestStatus
 from core.models.group import VoteGroup
@@ -41,6 +42,7 @@ __all__ = [
     "Vote",
     "VoteGroup",
     "VoteStatus",
+    "VoteTally",
     "WorkerHeartbeat",
     "utcnow",
 ]

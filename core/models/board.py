@@ -1,5 +1,6 @@
-"""Leaderboard bookkeeping beside the board rows (core.models.leaderboard): per-contest state, snapshots of
-ranks over time (charts, and the board shown to the public during a freeze) and integrity repairs."""
+"""Leaderboard bookkeeping beside the board rows (core.models.leaderboard): counted-vote tallies, per-contest
+state, snapshots of ranks over time (charts, and the board shown to the public during a freeze) and integrity
+repairs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.models.base import Base, BigId, JsonType, UtcDateTime, utcnow
 
 SNAPSHOT_REASONS = ("periodic", "freeze")
-REPAIR_SOURCES = ("database", "cache")
+REPAIR_SOURCES = ("database", "cache", "tallies")
+
+
+class VoteTally(Base):
+    """Counted votes per (contest, song, country), kept exact by triggers on ``votes`` in the same transaction
+    as every change to a vote (migration 0007), so that no code path can forget them: a vote counts while its
+    status is valid or cleared and it is not retracted. The recompute reads these few rows instead of
+    scanning the votes; the integrity check counts from the votes again and repairs them.
+
+    Rows are never deleted when they fall to zero (a later vote reuses them); ``ballots`` (how many counted
+    votes) tells a song with counted votes of weight 0 from a song without any."""
+
+    __tablename__ = "vote_tallies"
+
+    contest_id: Mapped[int] = mapped_column(ForeignKey("contests.id", ondelete="CASCADE"), primary_key=True)
+    song_id: Mapped[int] = mapped_column(ForeignKey("songs.id", ondelete="CASCADE"), primary_key=True)
+    country: Mapped[str] = mapped_column(String(2), primary_key=True, default="")  # '' unknown
+    votes: Mapped[int] = mapped_column(default=0)  # sum of the counted votes' weights
+    ballots: Mapped[int] = mapped_column(default=0)
 
 
 class LeaderboardState(Base):
@@ -68,12 +87,12 @@ class LeaderboardSnapshotEntry(Base):
 
 
 class LeaderboardRepair(Base):
-    """A difference the integrity check found between a from-scratch count and the stored or cached board,
-    and repaired. Rows are the record; /metrics counts them."""
+    """A difference the integrity check found between a from-scratch count and the stored or cached board or
+    the vote tallies, and repaired. Rows are the record; /metrics counts them."""
 
     __tablename__ = "leaderboard_repairs"
     __table_args__ = (
-        CheckConstraint("source IN ('database', 'cache')", name="source"),
+        CheckConstraint("source IN ('database', 'cache', 'tallies')", name="source"),
         Index("ix_leaderboard_repairs_contest", "contest_id", "found_at"),
     )
 

@@ -1,23 +1,29 @@
 """Scoring pending votes in micro-batches with the fraud library.
 
 A run claims a batch of pending votes (FOR UPDATE SKIP LOCKED on PostgreSQL, so concurrent runs never take the
-same votes), scores it against the contest's last 24 hours, writes every verdict in one executemany UPDATE and
-commits; then the next batch, until none is pending. The 24 h history is loaded once per run.
+same votes), scores it against the contest's last 24 hours, writes every verdict in one UPDATE and commits;
+then the next batch, until none is pending. The 24 h history is loaded once per run.
+
+On PostgreSQL the verdicts are one set-based UPDATE ... FROM unnest(arrays): the vote tallies' statement-level
+trigger (migration 0007) then runs once per batch, where an executemany would run it once per vote.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import BigInteger, SmallInteger, String, Text, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.jobs import request_after_commit
 from core.models import Contest, User, Vote, VoteStatus
+from core.models.base import UtcDateTime
 from core.services.leaderboard import recompute_job
 from fraud.config import FraudConfig
 from fraud.scoring import score_batch
@@ -121,6 +127,41 @@ def _update_rows(
     ]
 
 
+_WRITE_VERDICTS = text(
+    """
+UPDATE votes AS v
+SET status = u.status, fraud_score = u.fraud_score, reasons = CAST(u.reasons AS JSONB), case_key = u.case_key,
+    scored_at = :now
+FROM unnest(:ids, :statuses, :scores, :reasons, :case_keys) AS u(id, status, fraud_score, reasons, case_key)
+WHERE v.id = u.id
+"""
+).bindparams(
+    bindparam("ids", type_=ARRAY(BigInteger())),
+    bindparam("statuses", type_=ARRAY(String())),
+    bindparam("scores", type_=ARRAY(SmallInteger())),
+    bindparam("reasons", type_=ARRAY(Text())),
+    bindparam("case_keys", type_=ARRAY(String())),
+    bindparam("now", type_=UtcDateTime()),
+)
+
+
+async def _write_verdicts(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(update(Vote), rows)  # embedded: small batches, row triggers either way
+        return
+    await session.execute(
+        _WRITE_VERDICTS,
+        {
+            "ids": [row["id"] for row in rows],
+            "statuses": [str(row["status"]) for row in rows],
+            "scores": [row["fraud_score"] for row in rows],
+            "reasons": [json.dumps(row["reasons"]) for row in rows],
+            "case_keys": [row["case_key"] for row in rows],
+            "now": now,
+        },
+    )
+
+
 async def score_pending(
     session: AsyncSession, *, contest_id: int, now: datetime, batch_size: int = 5000
 ) -> ScoringRun:
@@ -141,7 +182,7 @@ async def score_pending(
     while batch := await _claim(session, contest_id, batch_size):
         result = score_batch(batch, history, context, config, now)
         rows = _update_rows(result.verdicts, {event.vote_id: event for event in batch}, now)
-        await session.execute(update(Vote), rows)
+        await _write_verdicts(session, rows, now)
         if any(not verdict.suspicious for verdict in result.verdicts):
             request_after_commit(session, recompute_job(contest_id))  # valid votes now count
         await session.commit()

@@ -13,13 +13,14 @@ from core.db import create_engine
 from core.models import Base
 from core.settings import DatabaseSettings
 from tests.integration.conftest import BACKENDS
-from tests.integration.services import recreate_database
+from tests.integration.services import TEST_DATABASE, recreate_database
 
 
 def _database_urls(tmp_path: Path) -> list[str]:
     urls = [f"sqlite+aiosqlite:///{tmp_path / 'migrations.sqlite3'}"]
     if BACKENDS.production:
-        urls.append(asyncio.run(recreate_database("ovation_migrations_test")))
+        # Named after the suite's database, so that two checkouts running their suites do not share it.
+        urls.append(asyncio.run(recreate_database(f"{TEST_DATABASE}_migrations")))
     return urls
 
 
