@@ -38,6 +38,7 @@ from api.stores import DatabaseSessionStore, FailOpenStore
 from core.db import create_engine, create_raw_pool, create_sessionmaker
 from core.geo import GeoLookup
 from core.logging import configure_logging
+from core.process import freeze_startup_objects
 from core.settings import Settings, get_settings
 from core.storage import open_storage
 from workers.app import check_broker
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         sessions.bind(app.state.sessionmaker, app.state.raw_pool)
         app.state.geo = GeoLookup.open(settings.geo)  # once per process
         app.state.storage = open_storage(settings)  # upload storage, once per process
+        freeze_startup_objects()
         try:
             yield
         finally:

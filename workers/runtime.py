@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from core.db import create_engine, create_sessionmaker
 from core.jobs import send_all, take_committed
+from core.process import freeze_startup_objects
 from core.settings import get_settings
 
 T = TypeVar("T")
@@ -41,6 +42,7 @@ def runtime() -> Runtime:
         engine = create_engine(get_settings().database)
         current = Runtime(os.getpid(), loop, engine, create_sessionmaker(engine))
         _local.runtime = current
+        freeze_startup_objects()
     return current
 
 

@@ -25,7 +25,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -45,6 +45,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Forbidden, InvalidInput, NotFound
@@ -251,10 +252,11 @@ async def _boards(
     return _grouped(rows)
 
 
-def _grouped(rows: Iterable[Any]) -> dict[str, list[Entry]]:
+def _grouped(result: Result[str, int, int, int, str, str]) -> dict[str, list[Entry]]:
     """(country, song_id, rank, votes, title, artist) rows in display order, by country."""
     boards: dict[str, list[Entry]] = {GLOBAL_BOARD: []}
-    for country, song_id, rank, votes, title, artist in rows:
+    # Fetched at once: row by row, the async adapter's fetchone cost more than the grouping (~30k rows).
+    for country, song_id, rank, votes, title, artist in result.all():
         boards.setdefault(country, []).append((song_id, rank, votes, title, artist))
     return boards
 
