@@ -88,8 +88,11 @@ DEFAULT_DETECTORS: Mapping[str, DetectorConfig] = MappingProxyType(
         # threshold: multiple of the song's own mean hourly rate over the last 24 h
         "song_burst": _detector("weak", 10, 6.0, floor=30),
         # threshold: a song's votes from accounts under account_hours old, outside its burst_hours busiest
-        # hours, over what its share of the other votes predicts; min_excess: votes above the prediction
-        "fresh_account_surge": _detector("strong", 35, 3.0, account_hours=24, burst_hours=3, min_excess=20),
+        # hours, over what its share of the other votes predicts; min_excess: votes above the prediction;
+        # from hold_ratio x the prediction on, the reason is worth hold_weight (enough with new_account)
+        "fresh_account_surge": _detector(
+            "strong", 35, 3.0, account_hours=24, burst_hours=3, min_excess=20, hold_ratio=10, hold_weight=42
+        ),
     }
 )
 

@@ -11,9 +11,9 @@ Per-batch figures (once per scoring call, over the 24 h history + batch):
 
 - ``fresh`` votes: cast by an account younger than ``account_hours`` at the vote;
 - for each song, its fresh votes outside its own ``burst_hours`` busiest (clock) hours of fresh votes;
-- expected = the other songs' fresh votes (each outside its own busiest hours) x the song's votes from
-  established accounts / the other songs' votes from established accounts: the song's share of the
-  attention of accounts that are not new, applied to the newcomers;
+- expected = the song's votes from established accounts x the typical song's newcomer rate (the median
+  over the other songs of their fresh votes, each outside its own busiest hours, per established vote):
+  what the song's popularity among accounts that are not new predicts for the newcomers;
 - the song surges when observed >= ``threshold`` x expected and observed - expected >= ``min_excess``.
 
 The reason goes only to a fresh account whose every vote (it is under ``account_hours`` old, so the index
@@ -21,12 +21,17 @@ holds its whole life) is for the surging song: multi-song newcomers behave like 
 to that song get it too (the song-level figure cannot tell them apart), so its default weight keeps it
 below the review threshold together with ``new_account``: a vote is flagged only when one more signal
 agrees (unverified email, timezone and languages contradicting the IP, a shared network, a disposable
-address...).
+address...). Past ``hold_ratio`` x the prediction (by default 10x: nine in ten of the song's newcomer votes
+are beyond what its share explains), the reason is worth ``hold_weight`` instead, which with ``new_account``
+reaches the review threshold: every single-song newcomer vote for that song is held for a moderator, the
+few honest ones included, rather than letting most of a large farm count.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass
 
@@ -34,6 +39,9 @@ from fraud.config import DetectorConfig
 from fraud.detectors.base import Detector
 from fraud.features import ContestIndex
 from fraud.types import Reason, VoteEvent
+
+_MIN_ESTABLISHED = 10  # established votes a song needs for its newcomer rate to count in the median
+_MIN_SONGS = 3  # songs with such a rate needed for a median
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +51,19 @@ class SongSurge:
     expected: float
     hours: int  # distinct clock hours holding those votes
     dropped_hours: int
+    established: int  # the song's votes from accounts older than account_hours
 
     @property
     def ratio(self) -> float:
         return self.observed / max(self.expected, 1.0)
+
+
+def _median_without(ordered: list[float], value: float | None) -> float:
+    """Nearest-rank median of the sorted list with one occurrence of ``value`` removed (None: nothing)."""
+    if value is None:
+        return ordered[max(0, math.ceil(0.5 * len(ordered)) - 1)]
+    rank = max(0, math.ceil(0.5 * (len(ordered) - 1)) - 1)
+    return ordered[rank + 1] if bisect_left(ordered, value) <= rank else ordered[rank]
 
 
 def song_surges(index: ContestIndex, settings: DetectorConfig) -> dict[int, SongSurge]:
@@ -72,16 +89,22 @@ def song_surges(index: ContestIndex, settings: DetectorConfig) -> dict[int, Song
         busiest = set(heapq.nlargest(burst_hours, hours, key=hours.__getitem__)) if burst_hours else set()
         kept = [count for hour, count in hours.items() if hour not in busiest]
         trimmed[song] = (sum(kept), len(kept), len(busiest))
-    fresh_total = sum(kept for kept, _, _ in trimmed.values())
-    established_total = sum(established.values())
+    # The typical song's newcomer rate: fresh votes per vote from established accounts, the median over
+    # songs with enough established votes. A median, so that neither the attacked song nor a drip of aged
+    # accounts swelling one song's established votes moves the yardstick of the others.
+    rates = sorted(
+        trimmed[song][0] / count if song in trimmed else 0.0
+        for song, count in established.items()
+        if count >= _MIN_ESTABLISHED
+    )
     surges: dict[int, SongSurge] = {}
+    if len(rates) < _MIN_SONGS:
+        return surges
     for song, (observed, kept_hours, dropped) in trimmed.items():
-        others_established = established_total - established[song]
-        if observed == 0 or others_established <= 0:
-            continue
-        # The song's share of the established accounts' votes, applied to the other songs' fresh votes.
-        expected = (fresh_total - observed) * established[song] / others_established
-        surges[song] = SongSurge(song, observed, expected, kept_hours, dropped)
+        count = established[song]
+        own = trimmed[song][0] / count if count >= _MIN_ESTABLISHED else None
+        expected = count * _median_without(rates, own)
+        surges[song] = SongSurge(song, observed, expected, kept_hours, dropped, count)
     return surges
 
 
@@ -102,12 +125,14 @@ class FreshAccountSurge(Detector):
         if any(column[position] != vote.song_id for position in positions):
             return None  # this newcomer also voted for other songs
         hours = settings.option("account_hours")
+        hold = surge.ratio >= settings.option("hold_ratio")
         return self.reason(
             settings,
             f"song {vote.song_id} got {surge.observed} votes from accounts under {hours:g} h old over "
             f"{surge.hours} different hours of the last day (its {surge.dropped_hours} busiest hours "
-            f"left out); its share of the other votes predicts {surge.expected:.0f} "
-            f"({surge.ratio:.1f}x). This account is {age / 60:.0f} min old and voted for nothing else",
+            f"left out); its {surge.established} votes from older accounts predict {surge.expected:.0f} at "
+            f"the typical song's newcomer rate ({surge.ratio:.1f}x{', held: overwhelming' if hold else ''}). "
+            f"This account is {age / 60:.0f} min old and voted for nothing else",
             {
                 "song_id": vote.song_id,
                 "fresh_votes": surge.observed,
@@ -115,5 +140,7 @@ class FreshAccountSurge(Detector):
                 "ratio": round(surge.ratio, 2),
                 "hours": surge.hours,
                 "account_age_seconds": round(age, 1),
+                "held": hold,
             },
+            scale=settings.option("hold_weight") / settings.weight if hold and settings.weight else 1.0,
         )

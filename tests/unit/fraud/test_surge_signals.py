@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from fraud import FraudConfig, score_batch
 from fraud.config import DEFAULT_DETECTORS
-from fraud.detectors.surge import song_surges
+from fraud.detectors.surge import _median_without, song_surges
 from fraud.features import ContestIndex
 from tests.unit.fraud.factories import CONTEXT, IPHONE, T0, codes, vote
 
@@ -65,7 +65,7 @@ def test_honest_contest_has_no_surging_song():
 
 
 def test_sustained_new_account_votes_for_one_song_are_flagged_with_a_second_signal():
-    farm = _proxy_farm(150, email_verified=False)
+    farm = _proxy_farm(60, email_verified=False)  # about 4.6x what the song's share predicts
     batch, verdicts = _score(_contest() + farm)
     farm_ids = {event.vote_id for event in farm}
     farm_verdicts = [verdicts[event.vote_id] for event in batch if event.vote_id in farm_ids]
@@ -75,17 +75,41 @@ def test_sustained_new_account_votes_for_one_song_are_flagged_with_a_second_sign
         assert verdict.suspicious
     reason = next(r for r in farm_verdicts[0].reasons if r.code == "fresh_account_surge")
     assert "song 7 got" in reason.evidence
-    assert "predicts" in reason.evidence
-    assert reason.data["ratio"] >= 3
+    assert "predict 13 at the typical song's newcomer rate" in reason.evidence
+    assert 3 <= reason.data["ratio"] < 10
+    assert reason.points == 35
 
 
-def test_the_surge_alone_does_not_condemn_a_vote():
-    farm = _proxy_farm(150)  # verified emails, clean geo: only the song-level figure and the account's age
+def test_a_moderate_surge_alone_does_not_condemn_a_vote():
+    farm = _proxy_farm(60)  # verified emails, clean geo: only the song-level figure and the account's age
     batch, verdicts = _score(_contest() + farm)
     farm_ids = {event.vote_id for event in farm}
     farm_verdicts = [verdicts[event.vote_id] for event in batch if event.vote_id in farm_ids]
+    assert farm_verdicts
     assert all("fresh_account_surge" in codes(verdict) for verdict in farm_verdicts)
     assert not any(verdict.suspicious for verdict in farm_verdicts)
+
+
+def test_an_overwhelming_surge_holds_every_single_song_newcomer_for_review():
+    farm = _proxy_farm(150)  # over 10x the prediction: nine in ten newcomer votes for the song are excess
+    background = _contest()
+    at = T0 - timedelta(minutes=20)
+    honest_fan = vote(voter=900_002, song=7, at=at, account_created_at=at - timedelta(minutes=2))
+    batch, verdicts = _score(background + farm + [honest_fan])
+    farm_ids = {event.vote_id for event in farm}
+    farm_verdicts = [verdicts[event.vote_id] for event in batch if event.vote_id in farm_ids]
+    assert farm_verdicts
+    for verdict in farm_verdicts:
+        reason = next(r for r in verdict.reasons if r.code == "fresh_account_surge")
+        assert reason.points == 42
+        assert reason.data["held"] is True
+        assert verdict.suspicious
+    # the song-level figure cannot tell an honest newcomer who voted for that song alone apart
+    assert verdicts[honest_fan.vote_id].suspicious
+    # established voters of the song are untouched
+    established = [e for e in batch if e.song_id == 7 and (e.cast_at - e.account_created_at).days > 1]
+    assert established
+    assert not any("fresh_account_surge" in codes(verdicts[e.vote_id]) for e in established)
 
 
 def test_newcomers_who_also_vote_for_other_songs_get_no_surge_reason():
@@ -99,6 +123,25 @@ def test_newcomers_who_also_vote_for_other_songs_get_no_surge_reason():
     ]
     _, verdicts = _score(background + farm + both)
     assert "fresh_account_surge" not in codes(verdicts[both[0].vote_id])
+
+
+def test_aged_accounts_piling_onto_one_song_do_not_make_the_others_surge():
+    rng = random.Random(6)
+    drip = [
+        vote(voter=800_000 + i, song=9, at=T0 - timedelta(hours=rng.uniform(0, 22)))  # 300-day-old accounts
+        for i in range(2000)
+    ]
+    votes = sorted(_contest() + drip, key=lambda event: event.cast_at)
+    index = ContestIndex(votes, [], CONTEXT, FraudConfig.default(), NOW)
+    settings = DEFAULT_DETECTORS["fresh_account_surge"]
+    assert max(surge.ratio for surge in song_surges(index, settings).values()) < settings.threshold
+
+
+def test_median_without_one_value():
+    assert _median_without([1.0, 2.0, 3.0, 4.0, 5.0], None) == 3.0
+    assert _median_without([1.0, 2.0, 3.0, 4.0, 5.0], 1.0) == 3.0
+    assert _median_without([1.0, 2.0, 3.0, 4.0, 5.0], 5.0) == 2.0
+    assert _median_without([1.0, 2.0, 3.0], 2.0) == 1.0
 
 
 def test_a_flash_crowd_of_new_accounts_is_a_burst_not_a_surge():
