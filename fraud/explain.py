@@ -31,6 +31,7 @@ PLAIN_WORDS: dict[str, str] = {
     "song_burst": "the song received a sudden burst of votes",
     "fresh_account_surge": "the song received unusually many votes from brand-new accounts",
     "coordinated_group": "a group of accounts voted for the same songs at the same times",
+    "signup_cohort": "the account was created together with others that all vote for the same song",
 }
 
 
