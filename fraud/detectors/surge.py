@@ -11,9 +11,10 @@ Per-batch figures (once per scoring call, over the 24 h history + batch):
 
 - ``fresh`` votes: cast by an account younger than ``account_hours`` at the vote;
 - for each song, its fresh votes outside its own ``burst_hours`` busiest (clock) hours of fresh votes;
-- expected = the song's votes from established accounts x the typical song's newcomer rate (the median
-  over the other songs of their fresh votes, each outside its own busiest hours, per established vote):
-  what the song's popularity among accounts that are not new predicts for the newcomers;
+- expected = the song's votes from established accounts x the typical song's newcomer rate (the other
+  songs' fresh votes, each outside its own busiest hours, per established vote, pooled over the songs left
+  after dropping the tenth with the highest and the tenth with the lowest rate): what the song's
+  popularity among accounts that are not new predicts for its newcomers;
 - the song surges when observed >= ``threshold`` x expected and observed - expected >= ``min_excess``.
 
 The reason goes only to a fresh account whose every vote (it is under ``account_hours`` old, so the index
@@ -30,8 +31,6 @@ few honest ones included, rather than letting most of a large farm count.
 from __future__ import annotations
 
 import heapq
-import math
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass
@@ -44,7 +43,7 @@ from fraud.features import ContestIndex
 from fraud.types import Reason, VoteEvent
 
 _MIN_ESTABLISHED = 10  # established votes a song needs for its newcomer rate to count in the median
-_MIN_SONGS = 3  # songs with such a rate needed for a median
+_MIN_SONGS = 3  # songs with such a rate needed for a yardstick
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +74,6 @@ def _creation_times(index: ContestIndex) -> list[float]:
     return [stamps[cast(int, voter)] for voter in index.column("account")]
 
 
-def _median_without(ordered: list[float], value: float | None) -> float:
-    """Nearest-rank median of the sorted list with one occurrence of ``value`` removed (None: nothing)."""
-    if value is None:
-        return ordered[max(0, math.ceil(0.5 * len(ordered)) - 1)]
-    rank = max(0, math.ceil(0.5 * (len(ordered) - 1)) - 1)
-    return ordered[rank + 1] if bisect_left(ordered, value) <= rank else ordered[rank]
-
-
 def song_surges(index: ContestIndex, settings: DetectorConfig) -> dict[int, SongSurge]:
     """The songs surging with fresh-account votes in the index (history + batch)."""
     max_age = settings.option("account_hours") * 3600.0
@@ -105,21 +96,31 @@ def song_surges(index: ContestIndex, settings: DetectorConfig) -> dict[int, Song
         busiest = set(heapq.nlargest(burst_hours, hours, key=hours.__getitem__)) if burst_hours else set()
         kept = [count for hour, count in hours.items() if hour not in busiest]
         trimmed[song] = (sum(kept), len(kept), len(busiest))
-    # The typical song's newcomer rate: fresh votes per vote from established accounts, the median over
-    # songs with enough established votes. A median, so that neither the attacked song nor a drip of aged
-    # accounts swelling one song's established votes moves the yardstick of the others.
-    rates = sorted(
-        trimmed[song][0] / count if song in trimmed else 0.0
+    # The typical song's newcomer rate: fresh votes per vote from established accounts, pooled over the songs
+    # with enough established votes after dropping the tenth with the highest and the tenth with the lowest
+    # rate. Neither the attacked song (highest) nor a drip of aged accounts swelling one song's established
+    # votes (lowest) moves the yardstick of the others; pooling the middle keeps the chance spread of small
+    # songs out of it (a plain median of per-song rates sits below the mean when counts are small).
+    rated = sorted(
+        (trimmed[song][0] / count if song in trimmed else 0.0, cast(int, song), count)
         for song, count in established.items()
         if count >= _MIN_ESTABLISHED
     )
     surges: dict[int, SongSurge] = {}
-    if len(rates) < _MIN_SONGS:
+    if len(rated) < _MIN_SONGS:
         return surges
+    cut = max(1, len(rated) // 10) if len(rated) >= _MIN_SONGS + 2 else 0
+    middle = rated[cut : len(rated) - cut]
+    middle_fresh = sum(trimmed[song][0] if song in trimmed else 0 for _, song, _ in middle)
+    middle_established = sum(count for _, _, count in middle)
+    middle_songs = {song for _, song, _ in middle}
     for song, (observed, kept_hours, dropped) in trimmed.items():
         count = established[song]
-        own = trimmed[song][0] / count if count >= _MIN_ESTABLISHED else None
-        expected = count * _median_without(rates, own)
+        fresh_others, established_others = middle_fresh, middle_established
+        if song in middle_songs:  # compare the song with the others only
+            fresh_others -= observed
+            established_others -= count
+        expected = count * fresh_others / established_others if established_others > 0 else 0.0
         surges[song] = SongSurge(song, observed, expected, kept_hours, dropped, count)
     return surges
 

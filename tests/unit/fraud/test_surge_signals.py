@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from fraud import FraudConfig, score_batch
 from fraud.config import DEFAULT_DETECTORS
-from fraud.detectors.surge import _median_without, song_surges
+from fraud.detectors.surge import song_surges
 from fraud.features import ContestIndex
 from tests.unit.fraud.factories import CONTEXT, IPHONE, T0, codes, vote
 
@@ -135,13 +135,6 @@ def test_aged_accounts_piling_onto_one_song_do_not_make_the_others_surge():
     index = ContestIndex(votes, [], CONTEXT, FraudConfig.default(), NOW)
     settings = DEFAULT_DETECTORS["fresh_account_surge"]
     assert max(surge.ratio for surge in song_surges(index, settings).values()) < settings.threshold
-
-
-def test_median_without_one_value():
-    assert _median_without([1.0, 2.0, 3.0, 4.0, 5.0], None) == 3.0
-    assert _median_without([1.0, 2.0, 3.0, 4.0, 5.0], 1.0) == 3.0
-    assert _median_without([1.0, 2.0, 3.0, 4.0, 5.0], 5.0) == 2.0
-    assert _median_without([1.0, 2.0, 3.0], 2.0) == 1.0
 
 
 def test_a_flash_crowd_of_new_accounts_is_a_burst_not_a_surge():
