@@ -12,9 +12,9 @@ Per-batch figures (once per scoring call, over the 24 h history + batch):
 - ``fresh`` votes: cast by an account younger than ``account_hours`` at the vote;
 - for each song, its fresh votes outside its own ``burst_hours`` busiest (clock) hours of fresh votes;
 - expected = the song's votes from established accounts x the typical song's newcomer rate (the other
-  songs' fresh votes, each outside its own busiest hours, per established vote, pooled over the songs left
-  after dropping the tenth with the highest and the tenth with the lowest rate): what the song's
-  popularity among accounts that are not new predicts for its newcomers;
+  songs' fresh votes per established vote, pooled over the songs left after dropping the tenth with the
+  highest and the tenth with the lowest rate): what the song's popularity among accounts that are not
+  new predicts for its newcomers, counted in the hours the song kept;
 - the song surges when observed >= ``threshold`` x expected and observed - expected >= ``min_excess``.
 
 The reason goes only to a fresh account whose every vote (it is under ``account_hours`` old, so the index
@@ -92,17 +92,22 @@ def song_surges(index: ContestIndex, settings: DetectorConfig) -> dict[int, Song
     # Each song's fresh votes outside its own busiest hours: a flash crowd on one song inflates neither its
     # own figure nor the rate the other songs are compared with.
     trimmed: dict[int, tuple[int, int, int]] = {}  # song -> (fresh votes kept, hours kept, hours dropped)
+    busiest_hours: dict[int, list[int]] = {}
     for song, hours in per_song.items():
-        busiest = set(heapq.nlargest(burst_hours, hours, key=hours.__getitem__)) if burst_hours else set()
+        busiest = heapq.nlargest(burst_hours, hours, key=hours.__getitem__) if burst_hours else []
         kept = [count for hour, count in hours.items() if hour not in busiest]
         trimmed[song] = (sum(kept), len(kept), len(busiest))
-    # The typical song's newcomer rate: fresh votes per vote from established accounts, pooled over the songs
-    # with enough established votes after dropping the tenth with the highest and the tenth with the lowest
-    # rate. Neither the attacked song (highest) nor a drip of aged accounts swelling one song's established
-    # votes (lowest) moves the yardstick of the others; pooling the middle keeps the chance spread of small
-    # songs out of it (a plain median of per-song rates sits below the mean when counts are small).
+        busiest_hours[song] = busiest
+    # The typical song's newcomer rate: fresh votes (all hours) per vote from established accounts, pooled
+    # over the songs with enough established votes after dropping the tenth with the highest and the tenth
+    # with the lowest rate. Neither the attacked song or a flash crowd's song (highest) nor a drip of aged
+    # accounts swelling one song's established votes (lowest; on equal rates the larger song goes first)
+    # moves the yardstick of the others, and pooling keeps the chance spread of small songs out of it.
+    # The rate is measured on all hours (trimming each song's busiest hours would empty the sparse songs
+    # early on); each song is then compared with the middle songs' fresh votes in the hours it kept.
+    fresh_all = {song: sum(hours.values()) for song, hours in per_song.items()}
     rated = sorted(
-        (trimmed[song][0] / count if song in trimmed else 0.0, cast(int, song), count)
+        (fresh_all.get(cast(int, song), 0) / count, -count, cast(int, song))
         for song, count in established.items()
         if count >= _MIN_ESTABLISHED
     )
@@ -111,14 +116,21 @@ def song_surges(index: ContestIndex, settings: DetectorConfig) -> dict[int, Song
         return surges
     cut = max(1, len(rated) // 10) if len(rated) >= _MIN_SONGS + 2 else 0
     middle = rated[cut : len(rated) - cut]
-    middle_fresh = sum(trimmed[song][0] if song in trimmed else 0 for _, song, _ in middle)
-    middle_established = sum(count for _, _, count in middle)
-    middle_songs = {song for _, song, _ in middle}
+    middle_fresh = sum(fresh_all.get(song, 0) for _, _, song in middle)
+    middle_established = sum(-negative for _, negative, _ in middle)
+    middle_songs = {song for _, _, song in middle}
+    middle_by_hour: Counter[int] = Counter()
+    for song in middle_songs:
+        middle_by_hour.update(per_song.get(song, {}))
     for song, (observed, kept_hours, dropped) in trimmed.items():
         count = established[song]
-        fresh_others, established_others = middle_fresh, middle_established
+        own_hours = per_song[song]
+        busiest = busiest_hours[song]
+        # the middle songs' fresh votes in the hours this song kept, and their established votes
+        fresh_others = middle_fresh - sum(middle_by_hour[hour] for hour in busiest)
+        established_others = middle_established
         if song in middle_songs:  # compare the song with the others only
-            fresh_others -= observed
+            fresh_others -= fresh_all[song] - sum(own_hours[hour] for hour in busiest)
             established_others -= count
         expected = count * fresh_others / established_others if established_others > 0 else 0.0
         surges[song] = SongSurge(song, observed, expected, kept_hours, dropped, count)

@@ -65,7 +65,7 @@ def test_honest_contest_has_no_surging_song():
 
 
 def test_sustained_new_account_votes_for_one_song_are_flagged_with_a_second_signal():
-    farm = _proxy_farm(60, email_verified=False)  # about 4.6x what the song's share predicts
+    farm = _proxy_farm(60, email_verified=False)  # about 3.5x what the song's share predicts
     batch, verdicts = _score(_contest() + farm)
     farm_ids = {event.vote_id for event in farm}
     farm_verdicts = [verdicts[event.vote_id] for event in batch if event.vote_id in farm_ids]
@@ -75,7 +75,7 @@ def test_sustained_new_account_votes_for_one_song_are_flagged_with_a_second_sign
         assert verdict.suspicious
     reason = next(r for r in farm_verdicts[0].reasons if r.code == "fresh_account_surge")
     assert "song 7 got" in reason.evidence
-    assert "predict 13 at the typical song's newcomer rate" in reason.evidence
+    assert "predict 18 at the typical song's newcomer rate" in reason.evidence
     assert 3 <= reason.data["ratio"] < 10
     assert reason.points == 35
 
@@ -91,7 +91,7 @@ def test_a_moderate_surge_alone_does_not_condemn_a_vote():
 
 
 def test_an_overwhelming_surge_holds_every_single_song_newcomer_for_review():
-    farm = _proxy_farm(150)  # over 10x the prediction: nine in ten newcomer votes for the song are excess
+    farm = _proxy_farm(250)  # over 10x the prediction: nine in ten newcomer votes for the song are excess
     background = _contest()
     at = T0 - timedelta(minutes=20)
     honest_fan = vote(voter=900_002, song=7, at=at, account_created_at=at - timedelta(minutes=2))
