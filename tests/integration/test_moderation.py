@@ -264,7 +264,7 @@ async def test_the_group_detector_turns_a_signup_cohort_suspicious(make_api, db,
     popularity = [1 / (rank + 1) for rank in range(20)]
 
     def row(voter_id: int, song_id: int, cast_at: datetime) -> Vote:
-        ip = f"198.51.100.{rng.randint(1, 250)}"
+        ip = f"198.18.7.{rng.randint(1, 250)}"
         return Vote(
             contest_id=contest.id,
             song_id=song_id,
@@ -272,7 +272,7 @@ async def test_the_group_detector_turns_a_signup_cohort_suspicious(make_api, db,
             cast_at=cast_at,
             vote_day=cast_at.date(),
             ip=ip,
-            network_prefix="198.51.100.0/24",
+            network_prefix="198.18.7.0/24",
             status="valid",
             fraud_score=5,
             reasons=[],
