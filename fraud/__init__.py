@@ -1,4 +1,4 @@
-"""Ovation fraud detection: explainable per-vote scoring and coordinated-group detection.
+"""Ovation fraud detection: explainable per-vote scoring, coordinated-group and signup-cohort detection.
 
 A pure library over plain data (no database, HTTP or Celery). The worker calls::
 
@@ -6,13 +6,14 @@ A pure library over plain data (no database, HTTP or Celery). The worker calls::
     scan = find_coordinated_groups(edges_from_events(all_contest_votes), config)
 """
 
-from fraud.config import DetectorConfig, FraudConfig, GroupConfig
+from fraud.config import CohortConfig, DetectorConfig, FraudConfig, GroupConfig
 from fraud.groups import CoordinatedGroup, GroupScan, VoteEdge, edges_from_events, find_coordinated_groups
 from fraud.net import prefix_for
 from fraud.scoring import score_batch, with_group_reasons
 from fraud.types import ContestContext, Reason, ScoringResult, Verdict, VoteEvent
 
 __all__ = [
+    "CohortConfig",
     "ContestContext",
     "CoordinatedGroup",
     "DetectorConfig",

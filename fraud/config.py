@@ -6,7 +6,8 @@ A contest stores its overrides as JSON, for example::
      "detectors": {"ip_velocity": {"weight": 20, "threshold": 4, "options": {"floor_5m": 10}},
                    "new_account": {"enabled": false}},
      "extra_hosting_asns": [64500],
-     "groups": {"min_accounts": 15}}
+     "groups": {"min_accounts": 15},
+     "cohorts": {"window_hours": 3}}
 
 ``FraudConfig.default().with_overrides(that_dict)`` returns a new config or raises ``ValueError`` naming
 the first bad key.
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, TypeVar
 
 from fraud.hosting import DEFAULT_HOSTING_ASNS, DEFAULT_HOSTING_ORG_KEYWORDS
 
@@ -86,6 +87,12 @@ DEFAULT_DETECTORS: Mapping[str, DetectorConfig] = MappingProxyType(
         "vote_after_signup": _detector("weak", 10, 30),
         # threshold: multiple of the song's own mean hourly rate over the last 24 h
         "song_burst": _detector("weak", 10, 6.0, floor=30),
+        # threshold: a song's votes from accounts under account_hours old, outside its burst_hours busiest
+        # hours, over what its share of the other votes predicts; min_excess: votes above the prediction;
+        # from hold_ratio x the prediction on, the reason is worth hold_weight (enough with new_account)
+        "fresh_account_surge": _detector(
+            "strong", 35, 3.0, account_hours=24, burst_hours=3, min_excess=20, hold_ratio=10, hold_weight=42
+        ),
     }
 )
 
@@ -107,6 +114,21 @@ class GroupConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CohortConfig:
+    """Settings of the signup-cohort detector (fraud/cohorts.py): accounts created together, one song."""
+
+    enabled: bool = True
+    points: float = 60  # points given to every vote of a confirmed cohort's accounts
+    window_hours: float = 6  # accounts created within this span form a cohort
+    min_accounts: int = 10
+    min_lift: float = 10.0  # loyal accounts in the window / what the rest of the contest predicts
+    min_days: int = 2  # days (UTC) an account voted for its song to count as loyal
+    min_song_share: float = 0.8  # share of the account's votes that went to that song
+    dormant_hours: float = 24  # the account existed this long before its first vote of the contest
+    max_cohorts: int = 4  # cohorts examined per song
+
+
+@dataclass(frozen=True, slots=True)
 class FraudConfig:
     review_threshold: float = 50
     uncorroborated_network_factor: float = 0.3  # network points kept when nothing strong corroborates
@@ -116,6 +138,7 @@ class FraudConfig:
     hosting_asns: frozenset[int] = DEFAULT_HOSTING_ASNS
     hosting_org_keywords: tuple[str, ...] = DEFAULT_HOSTING_ORG_KEYWORDS
     groups: GroupConfig = GroupConfig()
+    cohorts: CohortConfig = CohortConfig()
 
     @classmethod
     def default(cls) -> FraudConfig:
@@ -154,7 +177,9 @@ class FraudConfig:
             elif key == "hosting_org_keywords":
                 changes[key] = tuple(keyword.lower() for keyword in _str_list(value, key))
             elif key == "groups":
-                changes[key] = _group_overrides(self.groups, value)
+                changes[key] = _section_overrides(self.groups, value, key, _GROUP_INTEGERS)
+            elif key == "cohorts":
+                changes[key] = _section_overrides(self.cohorts, value, key, _COHORT_INTEGERS)
             else:
                 raise ValueError(f"unknown fraud config key '{key}'")
         changes["hosting_asns"] = hosting_asns
@@ -229,17 +254,22 @@ def _detector_overrides(current: Mapping[str, DetectorConfig], value: object) ->
     return MappingProxyType(merged)
 
 
-def _group_overrides(current: GroupConfig, value: object) -> GroupConfig:
-    settings = _require_mapping(value, "fraud config key 'groups'")
-    known = {f.name: f for f in fields(GroupConfig)}
+_GROUP_INTEGERS = frozenset({"min_accounts", "min_songs", "max_blocks"})
+_COHORT_INTEGERS = frozenset({"min_accounts", "min_days", "max_cohorts"})
+Section = TypeVar("Section", GroupConfig, CohortConfig)
+
+
+def _section_overrides(current: Section, value: object, section: str, integers: frozenset[str]) -> Section:
+    settings = _require_mapping(value, f"fraud config key '{section}'")
+    known = {f.name: f for f in fields(current)}
     changes: dict[str, object] = {}
     for name, field_value in settings.items():
-        key = f"groups.{name}"
+        key = f"{section}.{name}"
         if name not in known:
             raise ValueError(f"unknown fraud config key '{key}'")
         if name == "enabled":
             changes[name] = _bool(field_value, key)
-        elif name in ("min_accounts", "min_songs", "max_blocks"):
+        elif name in integers:
             number = _number(field_value, key)
             if number != int(number) or number < 1:
                 raise ValueError(f"fraud config key '{key}' must be a positive integer, got {field_value!r}")

@@ -29,7 +29,9 @@ PLAIN_WORDS: dict[str, str] = {
     "robotic_timing": "the votes came at machine-like regular intervals",
     "vote_after_signup": "the vote came seconds after the account was created",
     "song_burst": "the song received a sudden burst of votes",
+    "fresh_account_surge": "the song received unusually many votes from brand-new accounts",
     "coordinated_group": "a group of accounts voted for the same songs at the same times",
+    "signup_cohort": "the account was created together with others that all vote for the same song",
 }
 
 

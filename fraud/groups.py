@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
 
-from fraud.config import FraudConfig, GroupConfig
+from fraud.cohorts import find_signup_cohorts
+from fraud.config import CohortConfig, FraudConfig, GroupConfig
 from fraud.types import Reason, VoteEvent
 
 REASON_CODE = "coordinated_group"
@@ -43,22 +44,28 @@ class VoteEdge(NamedTuple):
     voter_id: int
     song_id: int
     cast_at: float  # POSIX seconds
+    account_created_at: float | None = None  # POSIX seconds; None skips the account in signup cohorts
 
 
 def edges_from_events(events: Iterable[VoteEvent]) -> list[VoteEdge]:
-    return [VoteEdge(e.vote_id, e.voter_id, e.song_id, e.cast_at.timestamp()) for e in events]
+    return [
+        VoteEdge(e.vote_id, e.voter_id, e.song_id, e.cast_at.timestamp(), e.account_created_at.timestamp())
+        for e in events
+    ]
 
 
 @dataclass(frozen=True, slots=True)
 class CoordinatedGroup:
     accounts: tuple[int, ...]
     songs: tuple[int, ...]
-    windows: tuple[tuple[datetime, datetime], ...]  # where the group's votes concentrate
+    # where the group's votes concentrate; for a signup cohort, when its accounts were created
+    windows: tuple[tuple[datetime, datetime], ...]
     density: float  # FRAUDAR average weighted degree of the block
     lift: float  # observed / expected co-voters of the block's songs (median over song pairs)
     lockstep: float  # 0..1 distance between the group's timing and the contest's timing
     vote_ids: tuple[int, ...]  # every vote cast by the group's accounts
     reason: Reason
+    kind: str = "coordinated_group"  # or "signup_cohort" (fraud/cohorts.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +242,16 @@ def _windows(group_times: Sequence[float], bucket: float, coverage: float = 0.8)
 def find_coordinated_groups(
     edges: Sequence[VoteEdge], config: FraudConfig | GroupConfig | None = None
 ) -> GroupScan:
+    """Coordinated groups, then signup cohorts among the accounts no group claimed (fraud/cohorts.py)."""
     settings = config.groups if isinstance(config, FraudConfig) else (config or GroupConfig())
+    cohort_settings = config.cohorts if isinstance(config, FraudConfig) else CohortConfig()
+    scan = _find_groups(edges, settings)
+    claimed = {account for group in scan.groups for account in group.accounts}
+    cohorts = find_signup_cohorts(edges, cohort_settings, claimed) if edges else []
+    return GroupScan((*scan.groups, *cohorts), scan.blocks_examined, scan.rejected)
+
+
+def _find_groups(edges: Sequence[VoteEdge], settings: GroupConfig) -> GroupScan:
     if not settings.enabled or not edges:
         return GroupScan((), 0, ())
     bucket = settings.window_minutes * 60.0

@@ -1,7 +1,9 @@
 """Coordinated-voting detection over a contest's whole voter x song graph (run periodically).
 
-A confirmed group is stored with its evidence; its accounts' votes get the group's reason and are re-judged:
-valid votes whose new score passes the review threshold become suspicious (earlier verdicts can change).
+Rings (accounts voting for the same songs in the same windows) and signup cohorts (accounts created
+together, loyal to one song day after day) are both stored as vote groups. A confirmed group is stored with
+its evidence; its accounts' votes get the group's reason and are re-judged: valid votes whose new score
+passes the review threshold become suspicious (earlier verdicts can change).
 Votes a moderator already decided (cleared, rejected) are never touched.
 """
 
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.jobs import request_after_commit
-from core.models import Contest, Vote, VoteGroup, VoteStatus
+from core.models import Contest, User, Vote, VoteGroup, VoteStatus
 from core.services.leaderboard import recompute_job
 from core.services.scoring import fraud_config_for
 from fraud.groups import CoordinatedGroup, VoteEdge, find_coordinated_groups
@@ -34,14 +36,20 @@ class DetectionRun:
 
 
 async def _edges(session: AsyncSession, contest_id: int) -> list[VoteEdge]:
+    # The voter's creation time lets the library find signup cohorts (accounts created together).
     rows = await session.execute(
-        select(Vote.id, Vote.voter_id, Vote.song_id, Vote.cast_at).where(
+        select(Vote.id, Vote.voter_id, Vote.song_id, Vote.cast_at, User.created_at)
+        .join(User, User.id == Vote.voter_id)
+        .where(
             Vote.contest_id == contest_id,
             Vote.retracted_at.is_(None),
             Vote.status != VoteStatus.REJECTED,
         )
     )
-    return [VoteEdge(vote_id, voter, song, cast_at.timestamp()) for vote_id, voter, song, cast_at in rows]
+    return [
+        VoteEdge(vote_id, voter, song, cast_at.timestamp(), created.timestamp())
+        for vote_id, voter, song, cast_at, created in rows
+    ]
 
 
 async def _store_group(

@@ -9,6 +9,7 @@ from fraud.detectors.devices import SharedDeviceAccounts
 from fraud.detectors.geo import GeoMismatch, IneligibleCountry
 from fraud.detectors.networks import AccountsPerNetwork, DatacenterBurst, HostingAsn, NetworkLockstep
 from fraud.detectors.songs import SongBurst
+from fraud.detectors.surge import FreshAccountSurge
 from fraud.detectors.timing import RoboticTiming, VoteAfterSignup
 from fraud.detectors.velocity import VELOCITY_DETECTORS
 
@@ -31,6 +32,7 @@ ALL_DETECTORS: tuple[Detector, ...] = (
     RoboticTiming(),
     VoteAfterSignup(),
     SongBurst(),
+    FreshAccountSurge(),
 )
 
 __all__ = ["ALL_DETECTORS", "Detector"]

@@ -244,3 +244,64 @@ async def test_the_group_detector_turns_a_vote_ring_suspicious(make_api, db, wor
     ring_case = next(c for c in cases if c["kind"] == "group")
     assert ring_case["votes"] == len(ring_ids) * len(ring_songs)
     assert set(ring_case["group"]["accounts"]) == set(ring_ids)
+
+
+async def test_the_group_detector_turns_a_signup_cohort_suspicious(make_api, db, worker) -> None:
+    """Accounts created within an hour a month ago, each voting once a day for one song, among honest ones."""
+    contest = await open_contest(db, songs=20, votes_per_voter_per_day=10)
+    rng = random.Random(11)
+    now = datetime.now(UTC)
+    honest_ids = [(await create_account(db))[1] for _ in range(150)]
+    cohort_ids = [(await create_account(db))[1] for _ in range(15)]
+    born = now - timedelta(days=30)
+    for voter_id in honest_ids:
+        user = await db.get(User, voter_id)
+        user.created_at = now - timedelta(days=rng.uniform(2, 700))
+    for voter_id in cohort_ids:
+        user = await db.get(User, voter_id)
+        user.created_at = born + timedelta(minutes=rng.uniform(0, 60))
+    target = contest.song_ids[12]
+    popularity = [1 / (rank + 1) for rank in range(20)]
+
+    def row(voter_id: int, song_id: int, cast_at: datetime) -> Vote:
+        ip = f"198.18.7.{rng.randint(1, 250)}"
+        return Vote(
+            contest_id=contest.id,
+            song_id=song_id,
+            voter_id=voter_id,
+            cast_at=cast_at,
+            vote_day=cast_at.date(),
+            ip=ip,
+            network_prefix="198.18.7.0/24",
+            status="valid",
+            fraud_score=5,
+            reasons=[],
+            scored_at=now,
+        )
+
+    for voter_id in honest_ids:
+        songs = set(rng.choices(contest.song_ids, popularity, k=rng.randint(1, 3)))
+        for hours_ago in (30, 2) if rng.random() < 0.4 else (rng.uniform(1, 40),):
+            for song_id in songs:
+                db.add(row(voter_id, song_id, now - timedelta(hours=hours_ago, minutes=rng.randint(0, 50))))
+    for voter_id in cohort_ids:
+        for hours_ago in (30, 2):  # two different days
+            db.add(row(voter_id, target, now - timedelta(hours=hours_ago, minutes=rng.randint(0, 50))))
+    await db.commit()
+
+    assert send_all([Job("ovation.fraud.detect_groups", (contest.id,))], send_job) == 1
+
+    async def group() -> VoteGroup | None:
+        db.expire_all()
+        return await db.scalar(select(VoteGroup).where(VoteGroup.contest_id == contest.id))
+
+    found = await eventually(group, within=60)
+    assert set(found.accounts) == set(cohort_ids)
+    assert found.songs == [target]
+    assert "accounts created within" in found.evidence
+    db.expire_all()
+    cohort_votes = (await db.scalars(select(Vote).where(Vote.voter_id.in_(cohort_ids)))).all()
+    assert {v.status for v in cohort_votes} == {"suspicious"}
+    assert all(any(r["code"] == "signup_cohort" for r in v.reasons) for v in cohort_votes)
+    honest = (await db.scalars(select(Vote).where(Vote.voter_id.in_(honest_ids)))).all()
+    assert {v.status for v in honest} == {"valid"}

@@ -80,8 +80,9 @@ def test_the_overrides_must_be_an_object():
 
 
 def test_every_reason_code_has_plain_words_for_voters():
+    from fraud.cohorts import REASON_CODE as COHORT_CODE
     from fraud.explain import PLAIN_WORDS, plain_words
     from fraud.groups import REASON_CODE
 
-    assert set(DEFAULT_DETECTORS) | {REASON_CODE} <= set(PLAIN_WORDS)
+    assert set(DEFAULT_DETECTORS) | {REASON_CODE, COHORT_CODE} <= set(PLAIN_WORDS)
     assert plain_words("no_such_code") == "an unusual voting pattern"

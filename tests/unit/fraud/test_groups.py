@@ -128,4 +128,6 @@ def test_group_reasons_join_the_per_vote_verdicts():
     assert first.reasons[0].code == REASON_CODE
     assert not second.suspicious
     assert set(scan.reasons_by_vote()) == {e.vote_id for e in contest.edges if e.voter_id in ring}
-    assert edges_from_events(events)[0] == VoteEdge(events[0].vote_id, 1, 1, T0.timestamp())
+    assert edges_from_events(events)[0] == VoteEdge(
+        events[0].vote_id, 1, 1, T0.timestamp(), events[0].account_created_at.timestamp()
+    )
