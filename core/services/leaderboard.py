@@ -47,6 +47,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from core.errors import Forbidden, InvalidInput, NotFound
 from core.jobs import Job, request_after_commit
@@ -131,44 +132,42 @@ SELECT country, song_id, RANK() OVER (PARTITION BY country ORDER BY votes DESC) 
 """
 _REPLACE_BOARD = text(
     _TALLIED  # noqa: S608 - constant SQL, values are bound parameters
-    + "INSERT INTO leaderboard_entries (contest_id, country, song_id, rank, votes, computed_at) "
-    + "SELECT :contest_id, country, song_id, rank, votes, :now FROM ("
-    + _RANKED
-    + ") AS ranked"
+    + "INSERT INTO leaderboard_entries (contest_id, country, song_id, votes, computed_at) "
+    + "SELECT :contest_id, country, song_id, votes, :now FROM totals"
 ).bindparams(bindparam("now", type_=UtcDateTime()), bindparam("contest_id", type_=Integer()))
 # PostgreSQL: the same ranking, but one statement writes only what changed and returns the boards in display
-# order (ties: earlier submission first), so nothing is read back. One full join of the fresh and the stored
-# rows finds what changed; rows no longer on a board are deleted, changed rows updated, new rows inserted.
-# The state row's lock keeps concurrent recomputes of a contest out. A new vote moves every song tied with
-# the one it raised, so thousands of the ~30,000 rows (1,000 songs x 30 countries) change rank each second:
-# their updates stay HOT (no index on rank, fillfactor 50: migration 0007).
+# order (ties: earlier submission first), so nothing is read back. Stored rows hold votes, not ranks (a new
+# vote moves every song tied with the one it raised: thousands of rank changes a second, migration 0009), so
+# only the rows whose votes changed are written: rows no longer on a board deleted, changed ones updated in
+# place (HOT: fillfactor 50, migration 0007), new ones inserted. The state row's lock keeps concurrent
+# recomputes of a contest out.
 _SYNC_BOARD = text(
     _TALLIED  # noqa: S608 - constant SQL, values are bound parameters
     + ", fresh AS ("
     + _RANKED
     + """),
 stored AS (
-    SELECT country, song_id, rank, votes FROM leaderboard_entries WHERE contest_id = :contest_id
+    SELECT country, song_id, votes FROM leaderboard_entries WHERE contest_id = :contest_id
 ),
 diff AS MATERIALIZED (
     SELECT COALESCE(f.country, s.country) AS country, COALESCE(f.song_id, s.song_id) AS song_id,
-        f.rank, f.votes, s.song_id IS NULL AS added
+        f.votes, f.song_id IS NULL AS gone, s.song_id IS NULL AS added
     FROM fresh AS f FULL JOIN stored AS s ON s.country = f.country AND s.song_id = f.song_id
-    WHERE s.song_id IS NULL OR f.song_id IS NULL OR s.rank <> f.rank OR s.votes <> f.votes
+    WHERE s.song_id IS NULL OR f.song_id IS NULL OR s.votes <> f.votes
 ),
 gone AS (
     DELETE FROM leaderboard_entries AS e USING diff AS d
-    WHERE e.contest_id = :contest_id AND d.rank IS NULL AND e.country = d.country AND e.song_id = d.song_id
+    WHERE e.contest_id = :contest_id AND d.gone AND e.country = d.country AND e.song_id = d.song_id
 ),
 changed AS (
-    UPDATE leaderboard_entries AS e SET rank = d.rank, votes = d.votes, computed_at = :now
+    UPDATE leaderboard_entries AS e SET votes = d.votes, computed_at = :now
     FROM diff AS d
-    WHERE e.contest_id = :contest_id AND d.rank IS NOT NULL AND NOT d.added
+    WHERE e.contest_id = :contest_id AND NOT d.gone AND NOT d.added
       AND e.country = d.country AND e.song_id = d.song_id
 ),
 added AS (
-    INSERT INTO leaderboard_entries (contest_id, country, song_id, rank, votes, computed_at)
-    SELECT :contest_id, d.country, d.song_id, d.rank, d.votes, :now FROM diff AS d WHERE d.added
+    INSERT INTO leaderboard_entries (contest_id, country, song_id, votes, computed_at)
+    SELECT :contest_id, d.country, d.song_id, d.votes, :now FROM diff AS d WHERE d.added
 )
 SELECT f.country, f.song_id, f.rank, f.votes, s.title, s.artist_name
 FROM fresh AS f JOIN songs AS s ON s.id = f.song_id
@@ -244,21 +243,27 @@ async def _lock_state(session: AsyncSession, contest_id: int, now: datetime) -> 
     return state, is_new
 
 
+# Stored board rows hold votes; their rank is derived when read, the same RANK() the recompute uses.
+_ENTRY_RANK = func.rank().over(partition_by=LeaderboardEntry.country, order_by=LeaderboardEntry.votes.desc())
+
+
 async def _board_rows(session: AsyncSession, contest_id: int) -> dict[str, list[Entry]]:
     """The stored boards by country, entries in display order (ties: earlier submission first)."""
-    return await _boards(session, LeaderboardEntry, LeaderboardEntry.contest_id == contest_id)
+    return await _boards(session, LeaderboardEntry, _ENTRY_RANK, LeaderboardEntry.contest_id == contest_id)
 
 
 async def _boards(
     session: AsyncSession,
     table: type[LeaderboardEntry] | type[LeaderboardSnapshotEntry],
+    rank_of: ColumnElement[int] | InstrumentedAttribute[int],
     where: ColumnElement[bool],
 ) -> dict[str, list[Entry]]:
+    rank = rank_of.label("rank")
     rows = await session.execute(
-        select(table.country, table.song_id, table.rank, table.votes, Song.title, Song.artist_name)
+        select(table.country, table.song_id, rank, table.votes, Song.title, Song.artist_name)
         .join(Song, Song.id == table.song_id)
         .where(where)
-        .order_by(table.country, table.rank, Song.created_at, Song.id)
+        .order_by(table.country, rank, Song.created_at, Song.id)
     )
     return _grouped(rows.all())
 
@@ -324,7 +329,7 @@ async def _snapshot(
         literal_column(str(int(snapshot_id)), Integer()).label("snapshot_id"),
         LeaderboardEntry.country,
         LeaderboardEntry.song_id,
-        LeaderboardEntry.rank,
+        _ENTRY_RANK,
         LeaderboardEntry.votes,
     ).where(
         LeaderboardEntry.contest_id == contest_id,
@@ -438,7 +443,10 @@ async def take_due_snapshots(
 
 async def _snapshot_boards(session: AsyncSession, snapshot_id: int) -> dict[str, list[Entry]]:
     return await _boards(
-        session, LeaderboardSnapshotEntry, LeaderboardSnapshotEntry.snapshot_id == snapshot_id
+        session,
+        LeaderboardSnapshotEntry,
+        LeaderboardSnapshotEntry.rank,  # snapshots keep the rank they were taken with
+        LeaderboardSnapshotEntry.snapshot_id == snapshot_id,
     )
 
 
@@ -779,9 +787,9 @@ class Finding:
 
 async def _stored(session: AsyncSession, contest_id: int) -> set[Row]:
     rows = await session.execute(
-        select(
-            LeaderboardEntry.country, LeaderboardEntry.song_id, LeaderboardEntry.rank, LeaderboardEntry.votes
-        ).where(LeaderboardEntry.contest_id == contest_id)
+        select(LeaderboardEntry.country, LeaderboardEntry.song_id, _ENTRY_RANK, LeaderboardEntry.votes).where(
+            LeaderboardEntry.contest_id == contest_id
+        )
     )
     return {tuple(row) for row in rows}  # type: ignore[misc]
 
