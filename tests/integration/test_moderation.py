@@ -8,7 +8,7 @@ from sqlalchemy import select
 from core.jobs import Job, send_all
 from core.models import AuditEntry, User, Vote, VoteGroup
 from tests.integration.conftest import PASSWORD, Api, create_account
-from tests.integration.voting import eventually, open_contest
+from tests.integration.voting import eventually, open_contest, seed_vote_ring
 from workers.app import send_job
 
 HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/120.0 Safari/537.36"
@@ -175,50 +175,8 @@ async def test_a_moderator_clears_one_vote_and_voids_an_account(api: Api, make_a
 async def test_the_group_detector_turns_a_vote_ring_suspicious(make_api, db, worker) -> None:
     """A ring of accounts voting for the same songs in the same hour, hidden among honest voters."""
     contest = await open_contest(db, songs=30, votes_per_voter_per_day=10)
-    rng = random.Random(7)
-    now = datetime.now(UTC)
-    honest_ids = [(await create_account(db))[1] for _ in range(120)]
-    ring_ids = [(await create_account(db))[1] for _ in range(15)]
-    ring_songs = contest.song_ids[20:24]
-    popularity = [1 / (rank + 1) for rank in range(30)]
-
-    def row(voter_id: int, song_id: int, cast_at: datetime, ip: str) -> Vote:
-        return Vote(
-            contest_id=contest.id,
-            song_id=song_id,
-            voter_id=voter_id,
-            cast_at=cast_at,
-            vote_day=cast_at.date(),
-            ip=ip,
-            network_prefix=ip.rsplit(".", 1)[0] + ".0/24",
-            status="valid",
-            fraud_score=5,
-            reasons=[],
-            scored_at=now,
-        )
-
-    for index, voter_id in enumerate(honest_ids):
-        for song_id in set(rng.choices(contest.song_ids, popularity, k=rng.randint(1, 3))):
-            db.add(
-                row(
-                    voter_id,
-                    song_id,
-                    now - timedelta(minutes=rng.randint(1, 1400)),
-                    f"203.0.113.{index % 250 + 1}",
-                )
-            )
-    ring_start = now - timedelta(hours=5)
-    for index, voter_id in enumerate(ring_ids):
-        for song_id in ring_songs:
-            db.add(
-                row(
-                    voter_id,
-                    song_id,
-                    ring_start + timedelta(minutes=rng.randint(0, 40)),
-                    f"192.0.2.{index + 1}",
-                )
-            )
-    await db.commit()
+    seeded = await seed_vote_ring(db, contest)
+    honest_ids, ring_ids, ring_songs = seeded.honest, seeded.ring, seeded.songs
 
     assert send_all([Job("ovation.fraud.detect_groups", (contest.id,))], send_job) == 1
 

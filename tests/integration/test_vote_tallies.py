@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from core.settings import DatabaseSettings, get_settings
 from tests.integration.conftest import BACKENDS, Api, create_account
 from tests.integration.test_leaderboard import add_votes, board, ranks, recompute_now
 from tests.integration.test_moderation import _bot_votes, _moderator, _scored
-from tests.integration.voting import OpenContest, eventually, open_contest, vote
+from tests.integration.voting import OpenContest, eventually, open_contest, seed_vote_ring, vote
 from workers.app import send_job
 
 Tallies = dict[tuple[int, str], tuple[int, int]]  # (song, country) -> (weighted votes, counted votes)
@@ -199,40 +199,8 @@ async def test_a_retracted_vote_leaves_the_tallies(make_api: Any, db: AsyncSessi
 async def test_group_detection_takes_a_ring_out_of_the_tallies(db: AsyncSession, worker: Any) -> None:
     """The detector flips a ring's valid votes to suspicious (ORM updates, one statement per vote)."""
     contest = await open_contest(db, songs=30, votes_per_voter_per_day=10)
-    rng = random.Random(7)
-    now = datetime.now(UTC)
-    honest = [(await create_account(db))[1] for _ in range(120)]
-    ring = [(await create_account(db))[1] for _ in range(15)]
-    ring_songs = contest.song_ids[20:24]
-    popularity = [1 / (rank + 1) for rank in range(30)]
-
-    def row(voter_id: int, song_id: int, cast_at: datetime, ip: str) -> Vote:
-        return Vote(
-            contest_id=contest.id,
-            song_id=song_id,
-            voter_id=voter_id,
-            cast_at=cast_at,
-            vote_day=cast_at.date(),
-            ip=ip,
-            network_prefix=ip.rsplit(".", 1)[0] + ".0/24",
-            country=rng.choice(["SE", "NO", None]),
-            status="valid",
-            fraud_score=5,
-            reasons=[],
-            scored_at=now,
-        )
-
-    for index, voter_id in enumerate(honest):
-        for song_id in set(rng.choices(contest.song_ids, popularity, k=rng.randint(1, 3))):
-            minutes = rng.randint(1, 1400)
-            db.add(row(voter_id, song_id, now - timedelta(minutes=minutes), f"203.0.113.{index % 250 + 1}"))
-    start = now - timedelta(hours=5)
-    for index, voter_id in enumerate(ring):
-        for song_id in ring_songs:
-            db.add(
-                row(voter_id, song_id, start + timedelta(minutes=rng.randint(0, 40)), f"192.0.2.{index + 1}")
-            )
-    await db.commit()
+    seeded = await seed_vote_ring(db, contest, countries=["SE", "NO", None])
+    ring, ring_songs = seeded.ring, seeded.songs
     before = await exact(db, contest.id)
 
     send_job(Job("ovation.fraud.detect_groups", (contest.id,)))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.models import Contest, ContestStatus, Song, SongStatus
+from core.models import Contest, ContestStatus, Song, SongStatus, Vote
 from tests.integration.conftest import Api, create_account, unique_name
 
 T = TypeVar("T")
@@ -77,3 +78,52 @@ async def eventually(check: Callable[[], Awaitable[T | None]], *, within: float 
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {within}s")
         await asyncio.sleep(0.2)
+
+
+@dataclass
+class SeededRing:
+    honest: list[int]  # account ids
+    ring: list[int]
+    songs: list[int]  # the ring's songs
+
+
+async def seed_vote_ring(
+    db: AsyncSession, contest: OpenContest, *, countries: Sequence[str | None] = (None,)
+) -> SeededRing:
+    """Already scored (valid) votes of a contest of 30 songs: 120 honest accounts voting for 1-3 songs by
+    popularity over the last day from many addresses, and a ring of 15 accounts voting for the same 4 songs
+    within 40 minutes five hours ago. What the coordinated-group detector must find, and nothing else."""
+    rng = random.Random(7)
+    now = datetime.now(UTC)
+    honest = [(await create_account(db))[1] for _ in range(120)]
+    ring = [(await create_account(db))[1] for _ in range(15)]
+    ring_songs = contest.song_ids[20:24]
+    popularity = [1 / (rank + 1) for rank in range(len(contest.song_ids))]
+
+    def row(voter_id: int, song_id: int, cast_at: datetime, ip: str) -> Vote:
+        return Vote(
+            contest_id=contest.id,
+            song_id=song_id,
+            voter_id=voter_id,
+            cast_at=cast_at,
+            vote_day=cast_at.date(),
+            ip=ip,
+            network_prefix=ip.rsplit(".", 1)[0] + ".0/24",
+            country=rng.choice(countries),
+            status="valid",
+            fraud_score=5,
+            reasons=[],
+            scored_at=now,
+        )
+
+    for index, voter_id in enumerate(honest):
+        for song_id in set(rng.choices(contest.song_ids, popularity, k=rng.randint(1, 3))):
+            minutes = rng.randint(1, 1400)
+            db.add(row(voter_id, song_id, now - timedelta(minutes=minutes), f"203.0.113.{index % 250 + 1}"))
+    start = now - timedelta(hours=5)
+    for index, voter_id in enumerate(ring):
+        for song_id in ring_songs:
+            at = start + timedelta(minutes=rng.randint(0, 40))
+            db.add(row(voter_id, song_id, at, f"192.0.2.{index + 1}"))
+    await db.commit()
+    return SeededRing(honest, ring, ring_songs)
