@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
+import sqlalchemy.exc
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
-from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR, HTTP_503_SERVICE_UNAVAILABLE
 
 from core.errors import DomainError, Throttled
 
@@ -57,6 +59,16 @@ def http_error(_request: Request[Any, Any, Any], exc: HTTPException) -> Response
     return response
 
 
+def backend_unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    """The database (or another server) cannot be reached: a 503 the client may retry, not a 500."""
+    log.warning("backend unreachable on %s %s: %r", request.method, request.url.path, exc)
+    response = _body(
+        HTTP_503_SERVICE_UNAVAILABLE, "service_unavailable", "the service is briefly unavailable; try again"
+    )
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return _body(HTTP_500_INTERNAL_SERVER_ERROR, "internal_error", "internal server error")
@@ -65,5 +77,11 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
     HTTPException: http_error,
+    # A refused or dropped connection (the asyncpg pool raises these as they are; SQLAlchemy wraps them).
+    ConnectionError: backend_unavailable,
+    asyncpg.PostgresConnectionError: backend_unavailable,
+    asyncpg.CannotConnectNowError: backend_unavailable,
+    sqlalchemy.exc.OperationalError: backend_unavailable,
+    sqlalchemy.exc.InterfaceError: backend_unavailable,
     Exception: unexpected_error,
 }

@@ -60,7 +60,7 @@ async def create_raw_pool(settings: DatabaseSettings) -> asyncpg.Pool | None:
     dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
     return await asyncpg.create_pool(
         dsn,
-        min_size=1,
+        min_size=0,  # connect on first use: the API starts (and answers 503s) while the database is down
         max_size=settings.pool_size,
         reset=keep_session_state,
         max_inactive_connection_lifetime=300,

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 import uuid
 
+import pytest
+from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from api.app import create_app
 from core.jobs import Job, request_after_commit, send_all, take_committed
 from core.models import WorkerHeartbeat
 from tests.integration.conftest import Api
@@ -76,3 +80,20 @@ async def test_pages_and_scripts_answer_304_to_a_browser_that_has_them(api: Api)
         other = await api.get(path, headers={"If-None-Match": '"an-older-version"'})
         assert other.status_code == 200
         assert other.content == first.content
+
+
+async def test_an_unreachable_database_answers_503_not_500(settings) -> None:
+    if not settings.database.url.startswith("postgresql"):
+        pytest.skip("the embedded database is a file: it cannot be unreachable")
+    # Nothing listens on port 9 (discard): every connection is refused.
+    url = settings.database.url.replace("@127.0.0.1:5432/", "@127.0.0.1:9/")
+    down = dataclasses.replace(settings, database=dataclasses.replace(settings.database, url=url))
+    async with AsyncTestClient(app=create_app(down)) as client:  # starts: connections are made on use
+        assert (await client.get("/health")).status_code == 200
+        listing = await client.get("/api/contests")  # through the ORM
+        client.cookies.set("ovation_session", "some-session-id")
+        me = await client.get("/api/auth/me")  # the session read, on the plain asyncpg pool
+        for response in (listing, me):
+            assert response.status_code == 503, response.text
+            assert response.json()["code"] == "service_unavailable"
+            assert response.headers["retry-after"] == "5"
