@@ -96,7 +96,7 @@ def run(name: str, rate: float, honest: HonestContest, seed: int, config: FraudC
     context = ContestContext(contest_id=CONTEST_ID, eligible_countries=ELIGIBLE)
     flagged, scoring_seconds, scored, failures = score_in_micro_batches(events, context, config)
     started = time.perf_counter()
-    scan = find_coordinated_groups(edges_from_events(events), config)
+    scan = find_coordinated_groups(edges_from_events(events, held_votes=flagged), config)
     group_seconds = time.perf_counter() - started
     for group in scan.groups:
         flagged.update(group.vote_ids)

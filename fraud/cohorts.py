@@ -65,6 +65,7 @@ def find_signup_cohorts(
     created: dict[int, float] = {}
     first_vote: dict[int, float] = {}
     voter_votes: Counter[int] = Counter()
+    voter_held: Counter[int] = Counter()
     pair_votes: Counter[tuple[int, int]] = Counter()
     pair_days: defaultdict[tuple[int, int], set[int]] = defaultdict(set)
     for edge in edges:
@@ -76,6 +77,7 @@ def find_signup_cohorts(
         if edge.cast_at < first_vote.get(voter, math.inf):
             first_vote[voter] = edge.cast_at
         voter_votes[voter] += 1
+        voter_held[voter] += edge.held
         pair = (voter, edge.song_id)
         pair_votes[pair] += 1
         pair_days[pair].add(int(edge.cast_at // _DAY))
@@ -86,6 +88,9 @@ def find_signup_cohorts(
     for (voter, song), count in pair_votes.items():
         if (
             voter not in claimed
+            # Accounts whose votes the per-vote scoring already holds need no cohort, and counting them
+            # would let a crude script's batch pull in the honest fans created in the same hours.
+            and voter_held[voter] * 2 < voter_votes[voter]
             and count >= settings.min_song_share * voter_votes[voter]
             and len(pair_days[(voter, song)]) >= settings.min_days
             and first_vote[voter] - created[voter] >= dormant

@@ -22,7 +22,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -45,11 +45,21 @@ class VoteEdge(NamedTuple):
     song_id: int
     cast_at: float  # POSIX seconds
     account_created_at: float | None = None  # POSIX seconds; None skips the account in signup cohorts
+    held: bool = False  # already held for review by the per-vote scoring (not by an earlier group)
 
 
-def edges_from_events(events: Iterable[VoteEvent]) -> list[VoteEdge]:
+def edges_from_events(
+    events: Iterable[VoteEvent], held_votes: Collection[int] = frozenset()
+) -> list[VoteEdge]:
     return [
-        VoteEdge(e.vote_id, e.voter_id, e.song_id, e.cast_at.timestamp(), e.account_created_at.timestamp())
+        VoteEdge(
+            e.vote_id,
+            e.voter_id,
+            e.song_id,
+            e.cast_at.timestamp(),
+            e.account_created_at.timestamp(),
+            e.vote_id in held_votes,
+        )
         for e in events
     ]
 

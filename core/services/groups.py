@@ -38,7 +38,9 @@ class DetectionRun:
 async def _edges(session: AsyncSession, contest_id: int) -> list[VoteEdge]:
     # The voter's creation time lets the library find signup cohorts (accounts created together).
     rows = await session.execute(
-        select(Vote.id, Vote.voter_id, Vote.song_id, Vote.cast_at, User.created_at)
+        select(
+            Vote.id, Vote.voter_id, Vote.song_id, Vote.cast_at, User.created_at, Vote.status, Vote.case_key
+        )
         .join(User, User.id == Vote.voter_id)
         .where(
             Vote.contest_id == contest_id,
@@ -47,9 +49,16 @@ async def _edges(session: AsyncSession, contest_id: int) -> list[VoteEdge]:
         )
     )
     return [
-        VoteEdge(vote_id, voter, song, cast_at.timestamp(), created.timestamp())
-        for vote_id, voter, song, cast_at, created in rows
+        VoteEdge(
+            vote_id, voter, song, cast_at.timestamp(), created.timestamp(), _held_by_scoring(status, case)
+        )
+        for vote_id, voter, song, cast_at, created, status, case in rows
     ]
+
+
+def _held_by_scoring(status: str, case_key: str | None) -> bool:
+    """Suspicious because of its own signals, not because an earlier run put it in a group or cohort."""
+    return status == VoteStatus.SUSPICIOUS and not (case_key or "").startswith("group:")
 
 
 async def _store_group(

@@ -150,3 +150,21 @@ def test_cohort_settings_are_tunable_and_validated():
         FraudConfig.from_dict({"cohorts": {"min_acounts": 3}})
     with pytest.raises(ValueError, match=r"'cohorts\.min_days'"):
         FraudConfig.from_dict({"cohorts": {"min_days": 1.5}})
+
+
+def test_accounts_the_per_vote_scoring_already_holds_do_not_form_a_cohort():
+    """A crude script's batch is already held vote by vote; as a cohort it would only pull in the honest
+    fans of its song who happen to have signed up in the same hours."""
+    contest = Contest()
+    contest.honest()
+    script = contest.cohort(40)
+    fans = contest.cohort(3)  # honest fans of the same song, created in the same two hours
+    assert {frozenset(c.accounts) for c in _cohorts(contest.edges)} == {frozenset(script | fans)}
+
+    held = [edge._replace(held=edge.voter_id in script) for edge in contest.edges]
+    assert _cohorts(held) == []
+
+    half_held = [
+        edge._replace(held=edge.voter_id in script and edge.cast_at < START + DAY) for edge in contest.edges
+    ]
+    assert [set(c.accounts) for c in _cohorts(half_held)] == [script | fans]  # a third held: still a cohort
