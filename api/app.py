@@ -11,13 +11,11 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
-from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
-from litestar.stores.redis import RedisStore
 from litestar.types import ASGIApp
 from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -34,7 +32,8 @@ from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
 from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
-from api.stores import DatabaseSessionStore, FailOpenStore
+from api.ratelimit import rate_limit
+from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import create_engine, create_raw_pool, create_sessionmaker
 from core.geo import GeoLookup
 from core.logging import configure_logging
@@ -58,7 +57,7 @@ def _stores(settings: Settings, sessions: DatabaseSessionStore) -> dict[str, Sto
         stores.update({name: FileStore(settings.data_dir / name, create_directories=True) for name in limits})
     else:
         client = Redis.from_url(settings.broker.redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
-        root = FailOpenStore(RedisStore(client, namespace="ovation"))
+        root = FailOpenStore(RateLimitStore(client, namespace="ovation"))
         stores.update({name: root.with_namespace(name) for name in limits})
     return stores
 
@@ -113,11 +112,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     if settings.http.rate_limit_per_minute > 0:  # 0: the reverse proxy or CDN in front limits per address
         # Litestar's limiter keeps each address's request times: its cost per request grows with the limit.
         middleware.append(
-            RateLimitConfig(
-                rate_limit=("minute", settings.http.rate_limit_per_minute),
-                store="rate_limit",
-                exclude=UNPROTECTED_PATHS,
-            ).middleware
+            rate_limit(settings.http.rate_limit_per_minute, "rate_limit", exclude=UNPROTECTED_PATHS)
         )
     middleware.append(PrometheusConfig(app_name="ovation", prefix="ovation", group_path=True).middleware)
 
@@ -126,23 +121,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     credentials = Router(
         path="/api/auth",
         route_handlers=[CredentialsController],
-        middleware=[
-            RateLimitConfig(
-                rate_limit=("minute", settings.http.credential_rate_limit_per_minute),
-                store="credential_rate_limit",
-            ).middleware
-        ],
+        middleware=[rate_limit(settings.http.credential_rate_limit_per_minute, "credential_rate_limit")],
     )
     # Per-account budget on casting votes, on top of the per-address one and the contest's daily limits.
     votes = Router(
         path="/",
         route_handlers=[VoteController],
         middleware=[
-            RateLimitConfig(
-                rate_limit=("minute", settings.http.vote_rate_limit_per_minute),
-                store="vote_rate_limit",
+            rate_limit(
+                settings.http.vote_rate_limit_per_minute,
+                "vote_rate_limit",
                 identifier_for_request=_account_identifier,
-            ).middleware
+            )
         ],
     )
     return Litestar(

@@ -6,9 +6,12 @@ import logging
 import time
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import asyncpg
 from litestar.stores.base import NamespacedStore, Store
+from litestar.stores.redis import RedisStore
+from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import delete, select
@@ -160,11 +163,53 @@ class DatabaseSessionStore(Store):
         return max(0, int((expires_at - datetime.now(UTC)).total_seconds()))
 
 
-class FailOpenStore(NamespacedStore):
-    """Wraps a Redis store for rate limiting: when Redis is unreachable, limits are not enforced (logged)
-    rather than every request failing. The database still enforces the contest's vote limits."""
+# Litestar's rate-limit check and record (a JSON {"history": [times], "reset": time} per key), done by Redis
+# in one step: read, start a new window when the old one is over, and record this request while under the
+# limit. Returns what was stored before, for the middleware to decide exactly as it does after a GET.
+_RECORD_REQUEST = """
+local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local stored = redis.call('GET', KEYS[1])
+local history, reset = {}, now + window
+if stored then
+  local cached = cjson.decode(stored)
+  if cached.reset > now then history, reset = cached.history, cached.reset end
+end
+if #history < limit then
+  table.insert(history, 1, now)
+  redis.call('SET', KEYS[1], cjson.encode({history = history, reset = reset}), 'EX', window)
+end
+return stored
+"""
 
-    def __init__(self, inner: NamespacedStore) -> None:
+
+class RateLimitStore(RedisStore):
+    """Litestar's Redis store plus one atomic check-and-record for ``api.ratelimit``: one round trip per
+    request instead of a GET and a SET, and no request slips through between the two when several API
+    processes share the limit."""
+
+    def __init__(
+        self, redis: Redis, namespace: str | None = "LITESTAR", handle_client_shutdown: bool = False
+    ) -> None:
+        super().__init__(redis, namespace=namespace, handle_client_shutdown=handle_client_shutdown)
+        self._record_request_script = self._redis.register_script(_RECORD_REQUEST)
+
+    def with_namespace(self, namespace: str) -> RateLimitStore:
+        return RateLimitStore(
+            self._redis,
+            namespace=f"{self.namespace}_{namespace}" if self.namespace else namespace,
+            handle_client_shutdown=self.handle_client_shutdown,
+        )
+
+    async def record_request(self, key: str, *, now: int, window: int, limit: int) -> bytes | None:
+        stored = await self._record_request_script(keys=[self._make_key(key)], args=[now, window, limit])
+        return cast(bytes | None, stored)
+
+
+class FailOpenStore(NamespacedStore):
+    """Wraps the rate-limit store: when Redis is unreachable, limits are not enforced (logged) rather than
+    every request failing. The database still enforces the contest's vote limits."""
+
+    def __init__(self, inner: RateLimitStore) -> None:
         self._inner = inner
         self._warned_at = 0.0
 
@@ -186,6 +231,13 @@ class FailOpenStore(NamespacedStore):
     async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
         try:
             return await self._inner.get(key, renew_for)
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            self._warn(exc)
+            return None
+
+    async def record_request(self, key: str, *, now: int, window: int, limit: int) -> bytes | None:
+        try:
+            return await self._inner.record_request(key, now=now, window=window, limit=limit)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             self._warn(exc)
             return None

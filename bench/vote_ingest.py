@@ -8,7 +8,7 @@
    ``http_sessions`` and a signed device cookie (no login needed). Rules: 1 vote per song per day,
    ``--songs`` votes per voter per day, so every (voter, song) pair is one legal vote.
 2. Starts ONE ``ovation api`` process (uvicorn, 1 worker) against it, with Redis db 14 (flushed) for the
-   rate limits and the scoring debounce, generous rate limits (both limiters on, each a Redis GET + SET per
+   rate limits and the scoring debounce, generous rate limits (both limiters on, each one Redis call per
    vote; ``--no-address-limit`` turns the per-address one off, as behind a proxy that limits per address),
    and 127.0.0.1 as trusted proxy so that each request carries its own X-Forwarded-For. No Celery worker:
    votes stay pending.
@@ -19,7 +19,9 @@
 5. Floor: as many raw asyncpg INSERTs of equivalent vote rows as the API accepted in step 3, from this
    process with a pool of 16 connections and 64 concurrent callers; also the API's write alone (one call
    of ``ovation_record_vote``: two counter upserts + the INSERT) in raw asyncpg, for reference.
-6. ``--profile``: py-spy samples the API process during another wrk run; costs are attributed to parts of
+6. The stack alone: bench/bare_vote_app.py (a bare Litestar handler doing one raw asyncpg INSERT of the
+   same row, the issue's reference point) under the same uvicorn settings and wrk script.
+7. ``--profile``: py-spy samples the API process during another wrk run; costs are attributed to parts of
    the request path (session store, rate limits, CSRF, the vote's two asyncpg round trips, GeoIP, ...).
 
 Load generator, API, PostgreSQL and Redis share the machine: read the figures with that in mind.
@@ -56,6 +58,7 @@ from litestar.middleware.csrf import generate_csrf_token
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from bench.bare_vote_app import INSERT_VOTE
 from core.db import keep_session_state
 from core.devices import new_device_cookie
 from core.geo import GeoLookup
@@ -138,8 +141,8 @@ class Fixture:
         )
         return (head + body).encode()
 
-    def write_wrk_data(self, path: Path) -> None:
-        lines = [self.path, self.csrf_token, " ".join(str(song) for song in self.song_ids)]
+    def write_wrk_data(self, path: Path, vote_path: str | None = None) -> None:
+        lines = [vote_path or self.path, self.csrf_token, " ".join(str(song) for song in self.song_ids)]
         lines += [f"{voter.session_id} {voter.device_cookie}" for voter in self.voters]
         path.write_text("\n".join(lines) + "\n")
 
@@ -260,7 +263,7 @@ class ApiProcess:
             "OVATION_DATABASE_URL": url,
             "OVATION_REDIS_URL": REDIS_URL,
             "OVATION_SECRET_KEY": secret,
-            # Generous but on: every request pays the limiters' Redis GET + SET, as in production.
+            # Generous but on: every request pays the limiters' Redis calls, as in production.
             "OVATION_RATE_LIMIT_PER_MINUTE": limit if address_limit else "0",
             "OVATION_VOTE_RATE_LIMIT_PER_MINUTE": limit,
             "OVATION_CREDENTIAL_RATE_LIMIT_PER_MINUTE": limit,
@@ -274,10 +277,13 @@ class ApiProcess:
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "ovation", "api", "--port", str(self.port)]
+
     def start(self) -> None:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ovation", "api", "--port", str(self.port)],
+            self.command(),
             env=self.env,
             stdout=log,
             stderr=log,
@@ -303,6 +309,27 @@ class ApiProcess:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+class BareProcess(ApiProcess):
+    """bench/bare_vote_app.py under the same uvicorn settings as ``ovation api``: the stack's own cost."""
+
+    def __init__(self, url: str, fixture: Fixture, logs: Path) -> None:
+        super().__init__(url, fixture.secret, logs)
+        self.log_path = logs / "bare.log"
+        self.env.update(
+            {
+                "OVATION_BARE_DSN": url.replace("postgresql+asyncpg://", "postgresql://"),
+                "OVATION_BARE_CONTEST": str(fixture.contest_id),
+                "OVATION_BARE_VOTER": str(fixture.voters[0].id),
+            }
+        )
+
+    def command(self) -> list[str]:
+        return [
+            *(sys.executable, "-m", "uvicorn", "bench.bare_vote_app:create_app", "--factory"),
+            *("--port", str(self.port), "--no-access-log", "--no-proxy-headers", "--log-level", "warning"),
+        ]
 
 
 # --- load: wrk -------------------------------------------------------------------------------------------
@@ -469,12 +496,6 @@ async def run_paced(fixture: Fixture, port: int, start: int, *, rate: float, sec
 
 # --- the floor -------------------------------------------------------------------------------------------
 
-INSERT_VOTE = (
-    "INSERT INTO votes (contest_id, song_id, voter_id, cast_at, vote_day, ip, network_prefix, user_agent, "
-    "device_fingerprint, device_cookie_id, accept_language, client_timezone, country, region, city, "
-    "latitude, longitude, asn, as_org, weight, status, reasons) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-    "$10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1, 'pending', '[]'::jsonb) RETURNING id"
-)
 # The API's own write: both quotas and the INSERT in one call (migration 0008).
 RECORD_VOTE = "SELECT ovation_record_vote(" + ", ".join(f"${n}" for n in range(1, 22)) + ")"
 
@@ -826,6 +847,25 @@ def main(argv: list[str] | None = None) -> int:
     stored = asyncio.run(count_votes(url, fixture.contest_id))
     print(f"   votes stored in the database: {stored} (201 responses: {expected})")
 
+    # The stack alone: a bare Litestar handler doing one raw asyncpg INSERT, same uvicorn settings and wrk.
+    bare_file = logs / "wrk-bare.txt"
+    fixture.write_wrk_data(bare_file, vote_path="/bare/votes")
+    bare = BareProcess(sa_url, fixture, logs)
+    bare.start()
+    try:
+        run_wrk(wrk, bare.base_url, bare_file, 0, seconds=3)
+        assert bare.process is not None
+        cpu_before = cpu_seconds(bare.process.pid)
+        bare_run = run_wrk(wrk, bare.base_url, bare_file, 0, seconds=duration)
+        bare_cpu_ms = 1000 * (cpu_seconds(bare.process.pid) - cpu_before) / max(1, bare_run.created)
+    finally:
+        bare.stop()
+    print(
+        f"== bare Litestar handler + one raw asyncpg INSERT, same wrk run: {bare_run.rate:,.0f} votes/s "
+        f"(p50 {bare_run.p50_ms:.1f} ms, p99 {bare_run.p99_ms:.1f} ms); {bare_run.other} non-201; "
+        f"process CPU {bare_cpu_ms:.2f} ms per request"
+    )
+
     # The floor: as many rows as the API accepted under wrk, same vote indexes, fresh pairs for the counters.
     count = run.created
     day = datetime.now(UTC).date()
@@ -868,6 +908,10 @@ def main(argv: list[str] | None = None) -> int:
         ("Floor client CPU per row (one asyncpg round trip)", f"{floor_cpu_ms:.2f} ms"),
         ("Raw asyncpg ovation_record_vote() calls/s", f"{tx_rate:,.0f}"),
         ("API / floor", f"{ratio:.0%} (aim >= 40%)"),
+        ("Bare Litestar handler + one INSERT: requests/s", f"{bare_run.rate:,.0f}"),
+        ("  its process CPU per request", f"{bare_cpu_ms:.2f} ms"),
+        ("  bare handler / floor", f"{bare_run.rate / floor_rate:.0%}"),
+        ("API / bare handler", f"{run.rate / bare_run.rate:.0%}"),
         ("Floor with asyncpg's default pool (reset query per release)", f"{default_rate:,.0f} rows/s"),
         ("API / that floor", f"{run.rate / default_rate:.0%}"),
         (

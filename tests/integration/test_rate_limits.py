@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
+import time
 
 from litestar.testing import AsyncTestClient
+from redis.asyncio import Redis
 
 from api.app import create_app
+from api.stores import FailOpenStore, RateLimitStore
 from tests.integration.conftest import Api, unique_name
 
 
@@ -40,3 +45,55 @@ async def test_general_rate_limit_answers_429_json(settings) -> None:
         assert last.json()["status_code"] == 429
         assert last.json()["code"] == "rate_limited"
         assert (await client.get("/health")).status_code == 200  # probes are never limited
+
+
+async def test_rate_limit_headers_count_this_request(settings) -> None:
+    strict = dataclasses.replace(settings, http=dataclasses.replace(settings.http, rate_limit_per_minute=5))
+    app = create_app(strict)
+    async with AsyncTestClient(app=app) as client:
+        client.blocking_portal.call(app.stores.get("rate_limit").delete_all)
+        remaining = []
+        for _ in range(3):
+            response = await client.get("/api/contests")
+            remaining.append(response.headers["ratelimit-remaining"])
+        assert remaining == ["4", "3", "2"]
+        assert response.headers["ratelimit-limit"] == "5"
+        assert 0 < int(response.headers["ratelimit-reset"]) <= 60
+
+
+async def test_concurrent_processes_sharing_a_limit_admit_exactly_the_limit(settings) -> None:
+    # Two API processes are two Redis clients on one key. Litestar's own GET-then-SET lets both read the
+    # same history and both admit; the store's one-step check-and-record must not.
+    clients = [Redis.from_url(settings.broker.redis_url) for _ in range(2)]
+    stores = [RateLimitStore(client, namespace="ovation").with_namespace("test_atomic") for client in clients]
+    key = f"address:{unique_name()}"
+    now = int(time.time())
+    try:
+        results = await asyncio.gather(
+            *(stores[n % 2].record_request(key, now=now, window=60, limit=10) for n in range(50))
+        )
+        before = [json.loads(stored)["history"] if stored else [] for stored in results]
+        admitted = [history for history in before if len(history) < 10]
+        assert len(admitted) == 10
+        assert sorted(len(history) for history in admitted) == list(range(10))
+        stored_now = json.loads(await stores[0].get(key) or b"{}")
+        assert len(stored_now["history"]) == 10
+        assert stored_now["reset"] == now + 60
+        # A new window starts once the old one is over.
+        later = await stores[1].record_request(key, now=now + 61, window=60, limit=10)
+        assert later is not None
+        assert json.loads(later)["reset"] == now + 60
+        assert len(json.loads(await stores[0].get(key) or b"{}")["history"]) == 1
+    finally:
+        await stores[0].delete(key)
+        for client in clients:
+            await client.aclose()
+
+
+async def test_rate_limits_fail_open_when_redis_is_unreachable() -> None:
+    unreachable = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
+    store = FailOpenStore(RateLimitStore(unreachable, namespace="ovation"))
+    try:
+        assert await store.record_request("address:x", now=int(time.time()), window=60, limit=1) is None
+    finally:
+        await unreachable.aclose()
