@@ -6,7 +6,7 @@ from collections.abc import AsyncGenerator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from litestar import Litestar, Request, Router
+from litestar import Litestar, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -20,7 +20,7 @@ from litestar.types import ASGIApp
 from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api.auth import SESSION_USER_KEY, RecentUsers, session_auth
+from api.auth import RecentUsers, session_auth
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.leaderboard import LeaderboardController
@@ -32,7 +32,7 @@ from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
 from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
-from api.ratelimit import rate_limit
+from api.ratelimit import account_or_address, rate_limit
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import create_engine, create_raw_pool, create_sessionmaker
 from core.geo import GeoLookup
@@ -62,21 +62,12 @@ def _stores(settings: Settings, sessions: DatabaseSessionStore) -> dict[str, Sto
     return stores
 
 
-def _trusted_proxy_middleware(trusted: tuple[str, ...]) -> Any:
+def trusted_proxy_middleware(trusted: tuple[str, ...]) -> Any:
     # X-Forwarded-For is honoured only when the direct peer is one of these proxies.
     def wrap(app: ASGIApp) -> ASGIApp:
         return ProxyHeadersMiddleware(app, trusted_hosts=list(trusted))  # type: ignore[arg-type,return-value]
 
     return wrap
-
-
-def _account_identifier(request: Request[Any, Any, Any]) -> str:
-    user_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
-    return (
-        f"account:{user_id}"
-        if user_id is not None
-        else f"address:{request.client.host if request.client else ''}"
-    )
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -108,7 +99,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     auth = session_auth(settings)
     middleware: list[Any] = []
     if settings.http.trusted_proxies:
-        middleware.append(_trusted_proxy_middleware(settings.http.trusted_proxies))
+        middleware.append(trusted_proxy_middleware(settings.http.trusted_proxies))
     if settings.http.rate_limit_per_minute > 0:  # 0: the reverse proxy or CDN in front limits per address
         # Litestar's limiter keeps each address's request times: its cost per request grows with the limit.
         middleware.append(
@@ -131,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             rate_limit(
                 settings.http.vote_rate_limit_per_minute,
                 "vote_rate_limit",
-                identifier_for_request=_account_identifier,
+                identifier_for_request=account_or_address,
             )
         ],
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from time import time
 from typing import Any, Protocol, runtime_checkable
 
+from litestar.connection import Request
 from litestar.middleware.rate_limit import (
     DURATION_VALUES,
     CacheObject,
@@ -13,6 +14,8 @@ from litestar.middleware.rate_limit import (
 )
 from litestar.serialization import decode_json
 from litestar.stores.base import Store
+
+from api.auth import SESSION_USER_KEY
 
 
 @runtime_checkable
@@ -54,3 +57,13 @@ def rate_limit(per_minute: int, store: str, **options: Any) -> Any:
         middleware_class=AtomicRateLimitMiddleware,
         **options,
     ).middleware
+
+
+def account_or_address(request: Request[Any, Any, Any]) -> str:
+    """The per-account limiter's key: the signed-in account, else the client address."""
+    user_id = request.session.get(SESSION_USER_KEY) if "session" in request.scope else None
+    return (
+        f"account:{user_id}"
+        if user_id is not None
+        else f"address:{request.client.host if request.client else ''}"
+    )

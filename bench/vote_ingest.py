@@ -20,7 +20,9 @@
    process with a pool of 16 connections and 64 concurrent callers; also the API's write alone (one call
    of ``ovation_record_vote``: two counter upserts + the INSERT) in raw asyncpg, for reference.
 6. The stack alone: bench/bare_vote_app.py (a bare Litestar handler doing one raw asyncpg INSERT of the
-   same row, the issue's reference point) under the same uvicorn settings and wrk script.
+   same row, the issue's reference point) under the same uvicorn settings and wrk script; then the same
+   handler with the API's middleware added one layer at a time (Prometheus, session, CSRF, rate limits),
+   each layer's CPU per request printed beside the step before.
 7. ``--profile``: py-spy samples the API process during another wrk run; costs are attributed to parts of
    the request path (session store, rate limits, CSRF, the vote's two asyncpg round trips, GeoIP, ...).
 
@@ -59,6 +61,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from bench.bare_vote_app import INSERT_VOTE
+from bench.bare_vote_app import LAYERS as BARE_LAYERS
 from core.db import keep_session_state
 from core.devices import new_device_cookie
 from core.geo import GeoLookup
@@ -314,7 +317,7 @@ class ApiProcess:
 class BareProcess(ApiProcess):
     """bench/bare_vote_app.py under the same uvicorn settings as ``ovation api``: the stack's own cost."""
 
-    def __init__(self, url: str, fixture: Fixture, logs: Path) -> None:
+    def __init__(self, url: str, fixture: Fixture, logs: Path, layers: Sequence[str] = ()) -> None:
         super().__init__(url, fixture.secret, logs)
         self.log_path = logs / "bare.log"
         self.env.update(
@@ -322,6 +325,7 @@ class BareProcess(ApiProcess):
                 "OVATION_BARE_DSN": url.replace("postgresql+asyncpg://", "postgresql://"),
                 "OVATION_BARE_CONTEST": str(fixture.contest_id),
                 "OVATION_BARE_VOTER": str(fixture.voters[0].id),
+                "OVATION_BARE_LAYERS": ",".join(layers),
             }
         )
 
@@ -330,6 +334,30 @@ class BareProcess(ApiProcess):
             *(sys.executable, "-m", "uvicorn", "bench.bare_vote_app:create_app", "--factory"),
             *("--port", str(self.port), "--no-access-log", "--no-proxy-headers", "--log-level", "warning"),
         ]
+
+
+def run_bare(
+    wrk: str,
+    url: str,
+    fixture: Fixture,
+    logs: Path,
+    data_file: Path,
+    layers: Sequence[str],
+    *,
+    seconds: float,
+) -> tuple[WrkResult, float]:
+    """One wrk run (after a 3-s warm-up) against bench/bare_vote_app.py with these layers: the run and the
+    process's CPU per request."""
+    bare = BareProcess(url, fixture, logs, layers)
+    bare.start()
+    try:
+        run_wrk(wrk, bare.base_url, data_file, 0, seconds=3)
+        assert bare.process is not None
+        cpu_before = cpu_seconds(bare.process.pid)
+        run = run_wrk(wrk, bare.base_url, data_file, 0, seconds=seconds)
+        return run, 1000 * (cpu_seconds(bare.process.pid) - cpu_before) / max(1, run.created)
+    finally:
+        bare.stop()
 
 
 # --- load: wrk -------------------------------------------------------------------------------------------
@@ -847,23 +875,32 @@ def main(argv: list[str] | None = None) -> int:
     stored = asyncio.run(count_votes(url, fixture.contest_id))
     print(f"   votes stored in the database: {stored} (201 responses: {expected})")
 
-    # The stack alone: a bare Litestar handler doing one raw asyncpg INSERT, same uvicorn settings and wrk.
+    # The stack alone: a bare Litestar handler doing one raw asyncpg INSERT, same uvicorn settings and wrk;
+    # then the same handler with the API's middleware added one layer at a time.
     bare_file = logs / "wrk-bare.txt"
     fixture.write_wrk_data(bare_file, vote_path="/bare/votes")
-    bare = BareProcess(sa_url, fixture, logs)
-    bare.start()
-    try:
-        run_wrk(wrk, bare.base_url, bare_file, 0, seconds=3)
-        assert bare.process is not None
-        cpu_before = cpu_seconds(bare.process.pid)
-        bare_run = run_wrk(wrk, bare.base_url, bare_file, 0, seconds=duration)
-        bare_cpu_ms = 1000 * (cpu_seconds(bare.process.pid) - cpu_before) / max(1, bare_run.created)
-    finally:
-        bare.stop()
+    bare_run, bare_cpu_ms = run_bare(wrk, sa_url, fixture, logs, bare_file, (), seconds=duration)
     print(
         f"== bare Litestar handler + one raw asyncpg INSERT, same wrk run: {bare_run.rate:,.0f} votes/s "
         f"(p50 {bare_run.p50_ms:.1f} ms, p99 {bare_run.p99_ms:.1f} ms); {bare_run.other} non-201; "
         f"process CPU {bare_cpu_ms:.2f} ms per request"
+    )
+    layer_seconds = max(5.0, duration / 2)
+    print(f"== the same handler with the API's layers added one at a time (wrk, {layer_seconds:.0f} s each):")
+    print(f"   {'bare':<36} {bare_run.rate:>7,.0f} req/s  {bare_cpu_ms:.2f} ms CPU per request")
+    previous_ms = bare_cpu_ms
+    for n, layer in enumerate(BARE_LAYERS, start=1):
+        layered, layered_ms = run_bare(
+            wrk, sa_url, fixture, logs, bare_file, BARE_LAYERS[:n], seconds=layer_seconds
+        )
+        print(
+            f"   {'+ ' + layer:<36} {layered.rate:>7,.0f} req/s  {layered_ms:.2f} ms CPU per request "
+            f"({layered_ms - previous_ms:+.2f} ms){f'; {layered.other} non-201' if layered.other else ''}"
+        )
+        previous_ms = layered_ms
+    print(
+        f"   {'the API (rules, GeoIP, counters...)':<36} {run.rate:>7,.0f} req/s  {api_cpu_ms:.2f} ms CPU "
+        f"per request ({api_cpu_ms - previous_ms:+.2f} ms)"
     )
 
     # The floor: as many rows as the API accepted under wrk, same vote indexes, fresh pairs for the counters.
