@@ -97,3 +97,20 @@ async def test_rate_limits_fail_open_when_redis_is_unreachable() -> None:
         assert await store.record_request("address:x", now=int(time.time()), window=60, limit=1) is None
     finally:
         await unreachable.aclose()
+
+
+async def test_limits_survive_a_redis_restart_that_forgot_the_script(settings) -> None:
+    # A restarted Redis has an empty script cache: the first call must load the script again, not fail open.
+    client = Redis.from_url(settings.broker.redis_url)
+    store = FailOpenStore(RateLimitStore(client, namespace="ovation").with_namespace("test_restart"))
+    key = f"address:{unique_name()}"
+    now = int(time.time())
+    try:
+        assert await store.record_request(key, now=now, window=60, limit=5) is None  # first request
+        await client.script_flush()
+        stored = await store.record_request(key, now=now, window=60, limit=5)
+        assert stored is not None
+        assert len(json.loads(stored)["history"]) == 1
+    finally:
+        await store.delete(key)
+        await client.aclose()
