@@ -6,6 +6,7 @@ from time import time
 from typing import Any, Protocol, runtime_checkable
 
 from litestar.connection import Request
+from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import (
     DURATION_VALUES,
     CacheObject,
@@ -49,7 +50,7 @@ class AtomicRateLimitMiddleware(RateLimitMiddleware):
         cache_object.history = [int(time()), *cache_object.history]
 
 
-def rate_limit(per_minute: int, store: str, **options: Any) -> Any:
+def rate_limit(per_minute: int, store: str, **options: Any) -> DefineMiddleware:
     """Litestar's ``RateLimitConfig(...).middleware`` with the atomic middleware class."""
     return RateLimitConfig(
         rate_limit=("minute", per_minute),

@@ -194,11 +194,7 @@ class RateLimitStore(RedisStore):
         self._record_request_script = self._redis.register_script(_RECORD_REQUEST)
 
     def with_namespace(self, namespace: str) -> RateLimitStore:
-        return RateLimitStore(
-            self._redis,
-            namespace=f"{self.namespace}_{namespace}" if self.namespace else namespace,
-            handle_client_shutdown=self.handle_client_shutdown,
-        )
+        return cast(RateLimitStore, super().with_namespace(namespace))  # built as type(self)
 
     async def record_request(self, key: str, *, now: int, window: int, limit: int) -> bytes | None:
         stored = await self._record_request_script(keys=[self._make_key(key)], args=[now, window, limit])
