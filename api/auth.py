@@ -10,8 +10,9 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.security.session_auth import SessionAuth
-from litestar.types import Message, ScopeSession
+from litestar.types import Empty, Message, ScopeSession
 
+from api.stores import DatabaseSessionStore
 from core.errors import Forbidden, NotAuthenticated
 from core.models import Role, User
 from core.services import users
@@ -66,13 +67,27 @@ async def retrieve_user(
 
 
 class LeanSessionBackend(ServerSideSessionBackend):
-    """Litestar's server-side sessions, minus a store write and a cookie for every anonymous request: an
-    empty session that never existed is not saved (public pages and leaderboard reads stay read-only)."""
+    """Litestar's server-side sessions, minus a store write and a cookie where they change nothing:
+    - an empty session that never existed is not saved (public pages and leaderboard reads stay read-only);
+    - an unchanged session whose stored expiry is still more than half its lifetime away is neither written
+      nor sent back as a Set-Cookie. The browser's cookie got the same lifetime when the row was last
+      written, so it is as fresh as the row; both are renewed together once half of it has passed."""
 
     async def store_in_message(
         self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
     ) -> None:
-        if not scope_session and self.config.key not in connection.cookies:
+        session_id = connection.cookies.get(self.config.key)
+        if not scope_session and session_id is None:
+            return
+        store = self.config.get_store_from_app(connection.scope["app"])
+        if (
+            scope_session is not Empty
+            and session_id
+            and isinstance(store, DatabaseSessionStore)
+            and store.is_current(
+                session_id, self.serialize_data(scope_session, connection.scope), self.config.max_age
+            )
+        ):
             return
         await super().store_in_message(scope_session, message, connection)
 

@@ -83,22 +83,23 @@ class DatabaseSessionStore(Store):
             return None
         return value
 
+    def is_current(self, key: str, value: bytes, expires_in: int | timedelta | None) -> bool:
+        """Whether writing ``value`` would change nothing this process knows of: the same bytes, and the
+        stored expiry still more than half of ``expires_in`` away."""
+        known = self._recent.get(key)
+        if known is None or known[0] != value:
+            return False
+        lifetime, known_expiry = _seconds(expires_in), known[1]
+        if lifetime is None or known_expiry is None:
+            return lifetime is None and known_expiry is None
+        return (known_expiry - datetime.now(UTC)).total_seconds() > lifetime / 2
+
     async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
         data = value.encode() if isinstance(value, str) else value
-        now = datetime.now(UTC)
+        if self.is_current(key, data, expires_in):
+            return
         lifetime = _seconds(expires_in)
-        expires_at = now + timedelta(seconds=lifetime) if lifetime is not None else None
-        known = self._recent.get(key)
-        if known is not None and known[0] == data:
-            known_expiry = known[1]
-            if lifetime is None and known_expiry is None:
-                return
-            if (
-                lifetime is not None
-                and known_expiry is not None
-                and (known_expiry - now).total_seconds() > lifetime / 2
-            ):
-                return
+        expires_at = datetime.now(UTC) + timedelta(seconds=lifetime) if lifetime is not None else None
         async with self._db() as session:
             factory = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
             statement = factory(HttpSession).values(key=key, value=data, expires_at=expires_at)

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
+from sqlalchemy import text
 
 from tests.integration.conftest import PASSWORD, Api, unique_name
 
@@ -162,3 +166,39 @@ async def test_only_admins_set_roles(api: Api, admin_api: Api) -> None:
     assert unknown.status_code == 400
     missing = await admin_api.put("/api/admin/users/999999999/roles", json={"roles": ["moderator"]})
     assert missing.status_code == 404
+
+
+def _session_cookie_sent(response: Any) -> bool:
+    return any(value.startswith("ovation_session=") for value in response.headers.get_list("set-cookie"))
+
+
+async def test_session_cookie_is_sent_again_only_when_the_session_changes_or_is_renewed(api: Api, db) -> None:
+    registered = await api.register()  # registering signs in: the session is written and its cookie sent
+    assert registered["id"]
+    session_id = api.client.cookies.get("ovation_session")
+    assert session_id
+
+    # Unchanged and far from expiry: no write, no Set-Cookie on each signed-in request.
+    me = await api.get("/api/auth/me")
+    assert me.status_code == 200
+    assert not _session_cookie_sent(me)
+
+    # Past half its lifetime: the row and the browser's cookie are renewed together.
+    await db.execute(
+        text("UPDATE http_sessions SET expires_at = now() + interval '1 day' WHERE key = :key"),
+        {"key": session_id},
+    )
+    await db.commit()
+    renewed = await api.get("/api/auth/me")
+    assert renewed.status_code == 200
+    assert _session_cookie_sent(renewed)
+    expires_at = await db.scalar(
+        text("SELECT expires_at FROM http_sessions WHERE key = :key"), {"key": session_id}
+    )
+    assert expires_at > datetime.now(UTC) + timedelta(days=13)
+
+    # Logging out clears the cookie.
+    logout = await api.post("/api/auth/logout")
+    assert logout.status_code == 204
+    assert _session_cookie_sent(logout)
+    assert (await api.get("/api/auth/me")).status_code == 401
