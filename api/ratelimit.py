@@ -1,4 +1,5 @@
-"""Litestar's rate-limit middleware with its check and record done in one step by the store when it can."""
+"""Litestar's rate-limit middleware with its check and record done in one step by the store when it can, and
+the binding limit's headers on responses that pass several limiters."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from time import time
 from typing import Any, Protocol, runtime_checkable
 
 from litestar.connection import Request
+from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware.base import DefineMiddleware
 from litestar.middleware.rate_limit import (
     DURATION_VALUES,
@@ -15,6 +17,7 @@ from litestar.middleware.rate_limit import (
 )
 from litestar.serialization import decode_json
 from litestar.stores.base import Store
+from litestar.types import Message, Send
 
 from api.auth import SESSION_USER_KEY
 
@@ -41,6 +44,25 @@ class AtomicRateLimitMiddleware(RateLimitMiddleware):
             if cached.reset > now:
                 return cached
         return CacheObject(history=[], reset=now + window)
+
+    def create_send_wrapper(self, send: Send, cache_object: CacheObject) -> Send:
+        """Litestar's wrapper overwrites the RateLimit-* headers of a limiter nested inside it, so a vote's
+        response showed the per-address budget and hid the per-account one that binds. The limiter that
+        leaves fewer requests now has its headers sent."""
+        remaining_key = self.config.rate_limit_remaining_header_key
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                ours = self.create_response_headers(cache_object=cache_object)
+                message.setdefault("headers", [])
+                headers = MutableScopeHeaders(message)
+                theirs = headers.get(remaining_key)
+                if theirs is None or not theirs.isdigit() or int(theirs) > int(ours[remaining_key]):
+                    for key, value in ours.items():
+                        headers[key] = value
+            await send(message)
+
+        return send_wrapper
 
     async def set_cached_history(self, key: str, cache_object: CacheObject, store: Store) -> None:
         if not isinstance(store, RecordsRequests):

@@ -227,11 +227,12 @@ async def test_votes_are_rate_limited_per_account(settings, db) -> None:
     async with AsyncTestClient(app=app) as client:
         api = Api(client)
         await api.register()
-        statuses = [
-            (await vote(api, contest.id, contest.song_ids[0], ip=f"203.0.113.{n}")).status_code
-            for n in range(4)
-        ]
+        responses = [await vote(api, contest.id, contest.song_ids[0], ip=f"203.0.113.{n}") for n in range(4)]
+        statuses = [response.status_code for response in responses]
         assert statuses == [201, 201, 201, 429]  # a new address does not reset an account's budget
+        # The per-address limiter (a million a minute here) does not hide the account's binding budget.
+        assert [response.headers["ratelimit-remaining"] for response in responses] == ["2", "1", "0", "0"]
+        assert {response.headers["ratelimit-limit"] for response in responses} == {"3"}
 
 
 async def test_my_votes_remaining_and_retraction(api: Api, make_api, db) -> None:
