@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, InvalidInput, NotFound
 from core.jobs import request_after_commit
-from core.models import COUNTED_STATUSES, AccountStatus, Contest, User, Vote, VoteGroup, VoteStatus
+from core.models import AccountStatus, Contest, User, Vote, VoteGroup, VoteStatus, VoteTally
 from core.services import audit
 from core.services.leaderboard import recompute_job
 
@@ -124,10 +124,12 @@ async def get_case(session: AsyncSession, *, contest_id: int, case_key: str) -> 
 
 
 async def _counted_by_song(session: AsyncSession, contest_id: int) -> dict[int, int]:
+    # From the tallies the vote triggers keep exact (a few rows per song), not a scan of the contest's votes
+    # on every case a moderator opens.
     rows = await session.execute(
-        select(Vote.song_id, func.coalesce(func.sum(Vote.weight), 0))
-        .where(Vote.contest_id == contest_id, Vote.status.in_(COUNTED_STATUSES), Vote.retracted_at.is_(None))
-        .group_by(Vote.song_id)
+        select(VoteTally.song_id, func.sum(VoteTally.votes))
+        .where(VoteTally.contest_id == contest_id, VoteTally.ballots > 0)
+        .group_by(VoteTally.song_id)
     )
     return {song_id: int(total) for song_id, total in rows}
 
