@@ -8,7 +8,7 @@ from sqlalchemy import select
 from core.jobs import Job, send_all
 from core.models import AuditEntry, User, Vote, VoteGroup
 from tests.integration.conftest import PASSWORD, Api, create_account
-from tests.integration.voting import eventually, open_contest, seed_vote_ring
+from tests.integration.voting import eventually, open_contest, seed_vote_ring, valid_vote
 from workers.app import send_job
 
 HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/120.0 Safari/537.36"
@@ -49,25 +49,10 @@ async def _bot_votes(make_api, contest, count: int) -> list[int]:
 
 
 async def _counted_votes(db, song_id: int, contest_id: int, count: int) -> None:
-    """Votes already scored valid (the tallies count them, through the vote triggers)."""
     now = datetime.now(UTC)
     for index in range(count):
         _, voter_id = await create_account(db)
-        db.add(
-            Vote(
-                contest_id=contest_id,
-                song_id=song_id,
-                voter_id=voter_id,
-                cast_at=now,
-                vote_day=now.date(),
-                ip=f"203.0.113.{index + 1}",
-                network_prefix="203.0.113.0/24",
-                status="valid",
-                fraud_score=0,
-                reasons=[],
-                scored_at=now,
-            )
-        )
+        db.add(valid_vote(contest_id, song_id, voter_id, now, f"203.0.113.{index + 1}"))
     await db.commit()
 
 

@@ -87,6 +87,26 @@ class SeededRing:
     songs: list[int]  # the ring's songs
 
 
+def valid_vote(
+    contest_id: int, song_id: int, voter_id: int, cast_at: datetime, ip: str, *, country: str | None = None
+) -> Vote:
+    """A vote already scored valid: counted, so the vote triggers add it to the tallies."""
+    return Vote(
+        contest_id=contest_id,
+        song_id=song_id,
+        voter_id=voter_id,
+        cast_at=cast_at,
+        vote_day=cast_at.date(),
+        ip=ip,
+        network_prefix=ip.rsplit(".", 1)[0] + ".0/24",
+        country=country,
+        status="valid",
+        fraud_score=5,
+        reasons=[],
+        scored_at=datetime.now(UTC),
+    )
+
+
 async def seed_vote_ring(
     db: AsyncSession, contest: OpenContest, *, countries: Sequence[str | None] = (None,)
 ) -> SeededRing:
@@ -101,20 +121,7 @@ async def seed_vote_ring(
     popularity = [1 / (rank + 1) for rank in range(len(contest.song_ids))]
 
     def row(voter_id: int, song_id: int, cast_at: datetime, ip: str) -> Vote:
-        return Vote(
-            contest_id=contest.id,
-            song_id=song_id,
-            voter_id=voter_id,
-            cast_at=cast_at,
-            vote_day=cast_at.date(),
-            ip=ip,
-            network_prefix=ip.rsplit(".", 1)[0] + ".0/24",
-            country=rng.choice(countries),
-            status="valid",
-            fraud_score=5,
-            reasons=[],
-            scored_at=now,
-        )
+        return valid_vote(contest.id, song_id, voter_id, cast_at, ip, country=rng.choice(countries))
 
     for index, voter_id in enumerate(honest):
         for song_id in set(rng.choices(contest.song_ids, popularity, k=rng.randint(1, 3))):
