@@ -231,20 +231,7 @@ async def test_the_group_detector_turns_a_signup_cohort_suspicious(make_api, db,
     popularity = [1 / (rank + 1) for rank in range(20)]
 
     def row(voter_id: int, song_id: int, cast_at: datetime) -> Vote:
-        ip = f"198.18.7.{rng.randint(1, 250)}"
-        return Vote(
-            contest_id=contest.id,
-            song_id=song_id,
-            voter_id=voter_id,
-            cast_at=cast_at,
-            vote_day=cast_at.date(),
-            ip=ip,
-            network_prefix="198.18.7.0/24",
-            status="valid",
-            fraud_score=5,
-            reasons=[],
-            scored_at=now,
-        )
+        return valid_vote(contest.id, song_id, voter_id, cast_at, f"198.18.7.{rng.randint(1, 250)}")
 
     for voter_id in honest_ids:
         songs = set(rng.choices(contest.song_ids, popularity, k=rng.randint(1, 3)))
