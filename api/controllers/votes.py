@@ -19,7 +19,7 @@ from api.presenters import vote_out
 from api.schemas import Page, RemainingOut, VoteOut, VoteRequest
 from core.devices import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, new_device_cookie, verify_device_cookie
 from core.errors import InvalidInput
-from core.jobs import take_committed
+from core.jobs import scoring_job, take_committed
 from core.models import utcnow
 from core.net import network_prefix, normalize_ip
 from core.services import votes
@@ -97,7 +97,7 @@ class VoteController(Controller):
         ballot = Ballot(contest_id, data.song_id, voter_id, context, utcnow())
         if state.raw_pool is not None:
             cast = await votes.cast_vote_postgres(state.raw_pool, ballot)
-            await send_jobs([votes.scoring_job(contest_id)])
+            await send_jobs([scoring_job(contest_id)])
         else:
             async with state.sessionmaker() as db:
                 cast = await votes.cast_vote(db, ballot)

@@ -16,9 +16,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.jobs import request_after_commit
+from core.jobs import recompute_job, request_after_commit
 from core.models import Contest, User, Vote, VoteGroup, VoteStatus
-from core.services.leaderboard import recompute_job
 from core.services.scoring import fraud_config_for
 from fraud.groups import CoordinatedGroup, VoteEdge, find_coordinated_groups
 

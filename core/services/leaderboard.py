@@ -50,7 +50,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from core.errors import Forbidden, InvalidInput, NotFound
-from core.jobs import Job, request_after_commit
+from core.jobs import recompute_job, recompute_now_job, request_after_commit
 from core.models import (
     GLOBAL_BOARD,
     Contest,
@@ -71,24 +71,14 @@ from core.services.leaderboard_cache import BoardCache, BoardDoc, Entry, Kind, s
 
 log = logging.getLogger(__name__)
 
-RECOMPUTE_TASK = "ovation.leaderboard.recompute"
-VERIFY_TASK = "ovation.leaderboard.verify"
-
 View = Literal["live", "frozen", "final"]
-
-
-def recompute_job(contest_id: int) -> Job:
-    # A burst of votes or decisions triggers at most one recompute per second per contest.
-    return Job(
-        RECOMPUTE_TASK, (contest_id,), countdown=1.0, debounce_key=f"board:{contest_id}", debounce_seconds=1.0
-    )
 
 
 async def request_recompute(session: AsyncSession, contest_id: int) -> None:
     """An explicit request (admin): not debounced, so it is never dropped for one sent a moment earlier."""
     if await session.get(Contest, contest_id) is None:
         raise NotFound("no such contest", code="contest_not_found")
-    request_after_commit(session, Job(RECOMPUTE_TASK, (contest_id,)))
+    request_after_commit(session, recompute_now_job(contest_id))
     await session.commit()
 
 

@@ -19,10 +19,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, InvalidInput, NotFound
-from core.jobs import request_after_commit
+from core.jobs import recompute_job, request_after_commit
 from core.models import AccountStatus, Contest, User, Vote, VoteGroup, VoteStatus, VoteTally
 from core.services import audit
-from core.services.leaderboard import recompute_job
 
 
 class Decision(StrEnum):

@@ -21,10 +21,9 @@ from sqlalchemy import BigInteger, SmallInteger, String, Text, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.jobs import request_after_commit
+from core.jobs import recompute_job, request_after_commit
 from core.models import Contest, User, Vote, VoteStatus
 from core.models.base import UtcDateTime
-from core.services.leaderboard import recompute_job
 from fraud.config import FraudConfig
 from fraud.scoring import score_batch
 from fraud.types import ContestContext, Verdict, VoteEvent

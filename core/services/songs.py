@@ -37,10 +37,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge
-from core.jobs import Job, request_after_commit
+from core.jobs import process_song_job, recompute_job, request_after_commit
 from core.models import Contest, ContestStatus, Role, Song, SongStatus, User, utcnow
 from core.services import audit
-from core.services.leaderboard import recompute_job
 from uploads import (
     AudioInfo,
     FingerprintError,
@@ -58,7 +57,6 @@ from uploads import (
 
 log = logging.getLogger(__name__)
 
-PROCESS_SONG_TASK = "ovation.media.process_song"
 
 # Songs in these statuses do not use up one of the contestant's entries in a contest.
 NOT_COUNTED_STATUSES = (SongStatus.REJECTED.value, SongStatus.WITHDRAWN.value, SongStatus.DUPLICATE.value)
@@ -99,12 +97,6 @@ _FORMAT_LABELS = {
     "webm": "WebM",
     "mka": "Matroska",
 }
-
-
-def process_job(song_id: int) -> Job:
-    # The sweeper re-requests stuck songs every minute; while a worker is down, once per two minutes is
-    # enough (the task is idempotent, the repeats only fill the queue).
-    return Job(PROCESS_SONG_TASK, (song_id,), debounce_key=f"song:{song_id}", debounce_seconds=120)
 
 
 def incoming_path(storage: Storage, song_id: int) -> Path:
@@ -298,7 +290,7 @@ async def submit_song(
             target_id=song.id,
             details={"contest_id": contest.id, "size_bytes": received.size, "sha256": received.sha256},
         )
-        request_after_commit(session, process_job(song.id))
+        request_after_commit(session, process_song_job(song.id))
         await session.commit()
     except BaseException:
         received.temp_path.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict, Forbidden, NotAuthenticated, NotFound
 from core.geo import GeoData
-from core.jobs import Job, request_after_commit
+from core.jobs import recompute_job, request_after_commit, scoring_job
 from core.models import (
     Contest,
     ContestStatus,
@@ -27,10 +27,7 @@ from core.models import (
     Vote,
     VoteStatus,
 )
-from core.services.leaderboard import recompute_job
 from core.services.users import get_active_user
-
-SCORE_CONTEST_TASK = "ovation.fraud.score_contest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,17 +53,6 @@ class Ballot:
     voter_id: int
     context: VoteContext
     now: datetime
-
-
-def scoring_job(contest_id: int) -> Job:
-    # One request per contest per second at most: the worker scores every pending vote of it in batches.
-    return Job(
-        SCORE_CONTEST_TASK,
-        (contest_id,),
-        countdown=1.0,
-        debounce_key=f"score:{contest_id}",
-        debounce_seconds=1.0,
-    )
 
 
 SONG_COUNTS = cast(Table, DailySongVoteCount.__table__)

@@ -21,7 +21,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.jobs import Job
+from core.jobs import RECOMPUTE_TASK, VERIFY_TASK, Job
 from core.models import Contest, LeaderboardEntry, LeaderboardRepair, Song, SongStatus, Vote, utcnow
 from core.services import leaderboard
 from core.services.leaderboard_cache import (
@@ -142,7 +142,7 @@ async def test_only_valid_and_cleared_unretracted_votes_count_with_their_weights
     await add_votes(db, contest, b, 5, retracted=True)
     await add_votes(db, contest, c, 5, status="cleared", retracted=True)
 
-    send_job(Job(leaderboard.RECOMPUTE_TASK, (contest.id,)))
+    send_job(Job(RECOMPUTE_TASK, (contest.id,)))
 
     async def computed() -> dict[str, Any] | None:
         body = await board(api, contest.id)
@@ -601,7 +601,7 @@ async def test_the_integrity_check_repairs_a_tampered_stored_board(
     )
     await db.commit()
 
-    send_job(Job(leaderboard.VERIFY_TASK, (contest.id,)))
+    send_job(Job(VERIFY_TASK, (contest.id,)))
 
     async def repaired() -> bool:
         if await _repairs(db, contest.id) != ["database"]:
@@ -633,7 +633,7 @@ async def test_the_integrity_check_repairs_a_tampered_cache(api: Api, db: AsyncS
         # Reads are served from the cache: the forgery shows until the check repairs it.
         assert ranks(await board(api, contest.id))[0] == (b, 1, 99)
 
-        send_job(Job(leaderboard.VERIFY_TASK, (contest.id,)))
+        send_job(Job(VERIFY_TASK, (contest.id,)))
 
         async def repaired() -> bool:
             body = await board(api, contest.id)

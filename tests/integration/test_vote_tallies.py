@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import migrate
 from core.db import create_engine, create_sessionmaker
-from core.jobs import Job
+from core.jobs import VERIFY_TASK, Job
 from core.models import COUNTED_STATUSES, LeaderboardRepair, Vote, VoteTally, utcnow
-from core.services import leaderboard, scoring
+from core.services import scoring
 from core.settings import DatabaseSettings, get_settings
 from tests.integration.conftest import BACKENDS, Api, create_account
 from tests.integration.test_leaderboard import add_votes, board, ranks, recompute_now
@@ -292,7 +292,7 @@ async def test_the_integrity_check_repairs_corrupted_tallies(api: Api, db: Async
     assert ranks(await board(api, contest.id))[0] == (c, 1, 41)
     assert await tallies(db, contest.id) != await counted(db, contest.id)
 
-    send_job(Job(leaderboard.VERIFY_TASK, (contest.id,)))
+    send_job(Job(VERIFY_TASK, (contest.id,)))
 
     async def repaired() -> list[LeaderboardRepair] | None:
         await db.rollback()

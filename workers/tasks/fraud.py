@@ -6,6 +6,7 @@ import logging
 
 from celery import shared_task
 
+from core.jobs import DETECT_ALL_GROUPS_TASK, DETECT_GROUPS_TASK, SCORE_CONTEST_TASK
 from core.models import utcnow
 from core.services import groups, scoring
 from workers.runtime import run_service
@@ -13,7 +14,7 @@ from workers.runtime import run_service
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="ovation.fraud.score_contest", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+@shared_task(name=SCORE_CONTEST_TASK, autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
 def score_contest(contest_id: int) -> dict[str, object]:
     run = run_service(lambda session: scoring.score_pending(session, contest_id=contest_id, now=utcnow()))
     if run.detector_failures:
@@ -21,13 +22,13 @@ def score_contest(contest_id: int) -> dict[str, object]:
     return {"scored": run.scored, "suspicious": run.suspicious, "detector_failures": run.detector_failures}
 
 
-@shared_task(name="ovation.fraud.detect_groups", autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
+@shared_task(name=DETECT_GROUPS_TASK, autoretry_for=(OSError,), retry_backoff=True, max_retries=3)
 def detect_groups(contest_id: int) -> dict[str, int]:
     run = run_service(lambda session: groups.detect_groups(session, contest_id=contest_id, now=utcnow()))
     return {"groups": run.groups, "votes_flagged": run.votes_flagged, "blocks_examined": run.blocks_examined}
 
 
-@shared_task(name="ovation.fraud.detect_all_groups")
+@shared_task(name=DETECT_ALL_GROUPS_TASK)
 def detect_all_groups() -> list[int]:
     """Beat entry: one detection per contest whose votes may still change."""
     contests = run_service(lambda session: groups.contests_in_voting(session, now=utcnow()))

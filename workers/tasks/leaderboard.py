@@ -8,6 +8,7 @@ from celery import shared_task
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.jobs import RECOMPUTE_TASK, VERIFY_TASK
 from core.models import utcnow
 from core.services import leaderboard
 from core.services.leaderboard_cache import BoardCache, open_board_cache
@@ -26,7 +27,7 @@ def cache() -> BoardCache:
 
 
 @shared_task(
-    name=leaderboard.RECOMPUTE_TASK,
+    name=RECOMPUTE_TASK,
     autoretry_for=(OSError, OperationalError, InterfaceError),
     retry_backoff=True,
     max_retries=5,
@@ -38,7 +39,7 @@ def recompute(contest_id: int) -> dict[str, object]:
     return {"contest_id": contest_id, "version": result.version, "changed": result.changed}
 
 
-@shared_task(name=leaderboard.VERIFY_TASK)
+@shared_task(name=VERIFY_TASK)
 def verify(contest_id: int | None = None) -> dict[str, object]:
     """Count every active board again from the votes; repair (and record) what the stored or cached board
     got wrong. With ``contest_id``, that contest only."""

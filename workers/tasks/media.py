@@ -7,6 +7,7 @@ from functools import cache
 from celery import shared_task
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from core.jobs import PROCESS_SONG_TASK
 from core.models import utcnow
 from core.services import songs
 from core.settings import get_settings
@@ -24,7 +25,7 @@ def storage() -> Storage:
 # Transient: the disk or the database hiccuped. The service handed the song back before raising, so the
 # retry claims it again at once; after the last retry the sweeper still re-requests it.
 @shared_task(
-    name="ovation.media.process_song",
+    name=PROCESS_SONG_TASK,
     autoretry_for=(OSError, OperationalError, InterfaceError),
     retry_backoff=5,
     retry_backoff_max=300,

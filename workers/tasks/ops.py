@@ -10,10 +10,9 @@ from datetime import timedelta
 from celery import shared_task
 from celery.signals import worker_ready
 
-from core.jobs import send_all
+from core.jobs import HEARTBEAT_TASK, SWEEP_TASK, process_song_job, scoring_job, send_all
 from core.models import utcnow
 from core.services import ops, scoring, songs
-from core.services.votes import scoring_job
 from core.settings import get_settings
 from uploads import LocalStorage
 from workers.app import send_job
@@ -23,14 +22,14 @@ from workers.tasks import media
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="ovation.ops.heartbeat")
+@shared_task(name=HEARTBEAT_TASK)
 def heartbeat(name: str | None = None) -> str:
     who = name or f"worker@{socket.gethostname()}:{os.getpid()}"
     run_service(lambda session: ops.record_heartbeat(session, name=who, now=utcnow()))
     return who
 
 
-@shared_task(name="ovation.ops.sweep")
+@shared_task(name=SWEEP_TASK)
 def sweep() -> dict[str, object]:
     """Re-request work whose request the broker may have lost (it was down, or a worker died)."""
     purged = run_service(lambda session: ops.purge_expired_sessions(session, now=utcnow()))
@@ -58,7 +57,7 @@ UPLOAD_TEMP_MAX_AGE_S = 7 * 24 * 3600
 def _sweep_songs() -> tuple[int, int]:
     """Re-request songs stuck in uploaded/processing (lost job, dead run); clean old upload temp files."""
     stuck = run_service(lambda session: songs.stuck_songs(session, now=utcnow()))
-    sent = send_all([songs.process_job(song_id) for song_id in stuck], send_job)
+    sent = send_all([process_song_job(song_id) for song_id in stuck], send_job)
     if stuck:
         log.info("sweeper re-requested processing for songs %s", stuck)
     store = media.storage()
