@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from litestar import Controller, Router, get
 from litestar.datastructures import CacheControlHeader, Headers, MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
-from litestar.params import FromPath
-from litestar.response import File
+from litestar.params import FromPath, Parameter
+from litestar.response import File, Redirect
 from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_303_SEE_OTHER
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import PUBLIC
+from api.redirects import same_site_path
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 
@@ -95,6 +98,12 @@ class PageController(Controller):
     @get("/login", name="page-login")
     async def login(self) -> File:
         return _page("login.html")
+
+    @get("/continue", name="page-continue", status_code=HTTP_303_SEE_OTHER)
+    async def go_on(self, next_page: Annotated[str | None, Parameter(query="next")] = None) -> Redirect:
+        """Where the login page sends the browser once signed in: the server, not the page's script, decides
+        that ``next`` is a path on this site (api.redirects), and the browser follows its answer."""
+        return Redirect(same_site_path(next_page), status_code=HTTP_303_SEE_OTHER)
 
     @get("/me/votes", name="page-my-votes")
     async def my_votes(self) -> File:

@@ -1,4 +1,5 @@
-// Log in or register, then go back where the visitor came from (?next=/path on this site only).
+// Log in or register, then go back where the visitor came from (?next=/path on this site only: the server's
+// /continue checks it, as the browser will read it, and redirects).
 import { api } from "./api.js";
 import { $, say } from "./dom.js";
 import { initPage } from "./layout.js";
@@ -6,8 +7,7 @@ import { explain } from "./messages.js";
 
 function nextPage() {
   const next = new URLSearchParams(location.search).get("next") || "/";
-  // Only a path on this site: "//host" or "https://..." would turn the login page into an open redirect.
-  return next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : "/";
+  return `/continue?next=${encodeURIComponent(next)}`;
 }
 
 function handle(form, send) {
