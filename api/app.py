@@ -26,7 +26,7 @@ from api.controllers.contests import ContestController
 from api.controllers.leaderboard import BoardContext, LeaderboardController
 from api.controllers.moderation import ModerationController
 from api.controllers.ops import OpsController
-from api.controllers.pages import PageController, static_router
+from api.controllers.pages import PageController, static_router, template_config
 from api.controllers.songs import SongController, SongModerationController
 from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
@@ -165,6 +165,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=UNPROTECTED_PATHS,
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="Ovation",
             version="0.1.0",
