@@ -34,12 +34,13 @@ from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
 from api.ratelimit import account_or_address, rate_limit
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
-from core.db import create_engine, create_raw_pool, create_sessionmaker
+from core.db import open_database
 from core.geo import GeoLookup
 from core.logging import configure_logging
 from core.process import freeze_startup_objects
 from core.settings import Settings, get_settings
 from core.storage import open_storage
+from core.votes.writers import open_vote_writer
 from workers.app import check_broker
 
 UNPROTECTED_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/static/"]
@@ -78,11 +79,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        engine = create_engine(settings.database)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.raw_pool = await create_raw_pool(settings.database)  # None off PostgreSQL
-        sessions.bind(app.state.sessionmaker, app.state.raw_pool)
+        database = await open_database(settings.database)
+        app.state.engine = database.engine
+        app.state.sessionmaker = database.sessionmaker
+        sessions.bind(database.sessionmaker, database.raw_pool)
+        # Chosen once: the PostgreSQL function on the plain pool, or the ORM transaction.
+        app.state.vote_writer = open_vote_writer(database.sessionmaker, database.raw_pool)
         app.state.geo = GeoLookup.open(settings.geo)  # once per process
         app.state.storage = open_storage(settings)  # upload storage, once per process
         freeze_startup_objects()
@@ -92,9 +94,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             if (board := app.state.get("leaderboard")) is not None:
                 await board.cache.close()  # the live feeds' shared change listener
             app.state.geo.close()
-            if app.state.raw_pool is not None:
-                await app.state.raw_pool.close()
-            await engine.dispose()
+            await app.state.vote_writer.close()
+            await database.close()
 
     auth = session_auth(settings)
     middleware: list[Any] = []
