@@ -34,7 +34,7 @@ from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
 from api.ratelimit import account_or_address, rate_limit
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
-from core.db import create_engine, create_raw_pool, create_sessionmaker
+from core.db import open_database
 from core.geo import GeoLookup
 from core.jobs.dispatch import Dispatcher
 from core.logging import configure_logging
@@ -42,6 +42,7 @@ from core.process import freeze_startup_objects
 from core.services.leaderboard_cache import register_repairs_metric
 from core.settings import Settings, get_settings
 from core.storage import open_storage
+from core.votes.writers import open_vote_writer
 
 UNPROTECTED_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/static/"]
 
@@ -79,11 +80,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        engine = create_engine(settings.database)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.raw_pool = await create_raw_pool(settings.database)  # None off PostgreSQL
-        sessions.bind(app.state.sessionmaker, app.state.raw_pool)
+        database = await open_database(settings.database)
+        app.state.engine = database.engine
+        app.state.sessionmaker = database.sessionmaker
+        sessions.bind(database.sessionmaker, database.raw_pool)
+        # Chosen once: the PostgreSQL function on the plain pool, or the ORM transaction.
+        app.state.vote_writer = open_vote_writer(database.sessionmaker, database.raw_pool)
         app.state.geo = GeoLookup.open(settings.geo)  # once per process
         app.state.storage = open_storage(settings)  # upload storage, once per process
         app.state.dispatcher = Dispatcher.open(settings)  # sends committed jobs to the broker
@@ -97,9 +99,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await app.state.leaderboard.cache.close()  # the live feeds' shared change listener
             app.state.geo.close()
             app.state.dispatcher.close()
-            if app.state.raw_pool is not None:
-                await app.state.raw_pool.close()
-            await engine.dispose()
+            await app.state.vote_writer.close()
+            await database.close()
 
     auth = session_auth(settings)
     middleware: list[Any] = []

@@ -21,6 +21,7 @@ from sqlalchemy import BigInteger, SmallInteger, String, Text, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db_dialect import is_postgresql
 from core.jobs import recompute_job, request_after_commit
 from core.models import Contest, User, Vote, VoteStatus
 from core.models.base import UtcDateTime
@@ -145,7 +146,7 @@ WHERE v.id = u.id
 
 
 async def _write_verdicts(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgresql(session):
         await session.execute(update(Vote), rows)  # embedded: small batches, row triggers either way
         return
     await session.execute(
