@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.auth import RecentUsers, session_auth
+from api.bodies import JsonRequest
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.leaderboard import BoardContext, LeaderboardController
@@ -176,4 +177,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
         request_max_body_size=1024 * 1024,
+        request_class=JsonRequest,
     )

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Router, get
 from litestar.datastructures import CacheControlHeader, Headers, MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
-from litestar.params import FromPath, Parameter
+from litestar.params import FromPath, QueryParameter
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.response import Redirect, Template
 from litestar.response.base import ASGIResponse
@@ -119,7 +119,7 @@ class PageController(Controller):
         return _page("login.html")
 
     @get("/continue", name="page-continue", status_code=HTTP_303_SEE_OTHER)
-    async def go_on(self, next_page: Annotated[str | None, Parameter(query="next")] = None) -> Redirect:
+    async def go_on(self, next_page: Annotated[str | None, QueryParameter(name="next")] = None) -> Redirect:
         """Where the login page sends the browser once signed in: the server, not the page's script, decides
         that ``next`` is a path on this site (api.redirects), and the browser follows its answer."""
         return Redirect(same_site_path(next_page), status_code=HTTP_303_SEE_OTHER)

@@ -1,0 +1,50 @@
+"""JSON request bodies that cannot hurt the server: too deep a body is a 400 ``body_too_deep``.
+
+Litestar decodes a JSON body into plain Python values first, then converts them into the handler's type.
+msgspec's decoder recurses once per level of nesting and raises RecursionError near Python's limit (about a
+thousand levels), which Litestar does not catch: a few kilobytes of ``[`` answered 500 and logged a traceback
+per request, even anonymously. A body a little less deep decoded, but could still overflow the stack later
+(converting it, storing it in a JSON column, encoding it in every answer that shows it). So the decoded body
+is also checked against a depth no real request of this API comes near.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+
+from core.errors import InvalidInput
+
+MAX_JSON_DEPTH = 32
+
+
+def too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``value`` (decoded JSON) nests lists and objects more than ``limit`` levels deep."""
+    pending: list[tuple[Any, int]] = [(value, 1)] if isinstance(value, dict | list) else []
+    while pending:  # iterative: the check must not recurse either
+        item, depth = pending.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def refuse_deep() -> InvalidInput:
+    return InvalidInput(
+        f"the JSON body nests lists and objects more than {MAX_JSON_DEPTH} levels deep", code="body_too_deep"
+    )
+
+
+class JsonRequest(Request[Any, Any, Any]):
+    """Litestar's request (the app's ``request_class``) with the JSON body's depth bounded."""
+
+    async def json(self) -> Any:
+        try:
+            value = await super().json()
+        except RecursionError:
+            raise refuse_deep() from None
+        if too_deep(value):
+            raise refuse_deep()
+        return value
