@@ -101,6 +101,14 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class LeaderboardSettings:
+    # At most one history snapshot per contest per this many minutes (0: at every change).
+    snapshot_minutes: int = 10
+    # How often beat runs the integrity check (recount, compare with the stored and cached boards, repair).
+    check_seconds: int = 300
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     database: DatabaseSettings
@@ -110,6 +118,7 @@ class Settings:
     workers: WorkerSettings
     upload_dir: Path
     secret_key: str = field(repr=False)
+    leaderboard: LeaderboardSettings = LeaderboardSettings()
     log_json: bool = False
     log_level: str = "INFO"
 
@@ -187,6 +196,10 @@ def load_settings() -> Settings:
         ),
         upload_dir=Path(_env("UPLOAD_DIR") or str(data_dir / "uploads")).resolve(),
         secret_key=_load_or_create_secret(data_dir, production),
+        leaderboard=LeaderboardSettings(
+            snapshot_minutes=_env_int("LEADERBOARD_SNAPSHOT_MINUTES", 10),
+            check_seconds=_env_int("LEADERBOARD_CHECK_SECONDS", 300),
+        ),
         log_json=_env_bool("LOG_JSON", production),
         log_level=_env("LOG_LEVEL", "INFO").upper(),
     )
