@@ -97,12 +97,12 @@ class VoteController(Controller):
         ballot = Ballot(contest_id, data.song_id, voter_id, context, utcnow())
         if state.raw_pool is not None:
             cast = await votes.cast_vote_postgres(state.raw_pool, ballot)
-            await send_jobs([scoring_job(contest_id)])
+            await send_jobs(state, [scoring_job(contest_id)])
         else:
             async with state.sessionmaker() as db:
                 cast = await votes.cast_vote(db, ballot)
                 jobs = take_committed(db)
-            await send_jobs(jobs)
+            await send_jobs(state, jobs)
         body = vote_out(cast.vote, cast.retractable_until)
         return Response(body, status_code=HTTP_201_CREATED, cookies=cookies)
 

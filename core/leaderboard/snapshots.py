@@ -25,7 +25,7 @@ from core.settings import get_settings
 
 def snapshot_interval() -> timedelta:
     """The configured interval: ``OVATION_LEADERBOARD_SNAPSHOT_MINUTES`` (default 10; 0: at every change)."""
-    return timedelta(minutes=get_settings().leaderboard.snapshot_minutes)
+    return timedelta(minutes=get_settings().workers.leaderboard_snapshot_minutes)
 
 
 async def freeze_snapshot(session: AsyncSession, contest_id: int) -> LeaderboardSnapshot | None:

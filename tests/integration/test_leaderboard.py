@@ -35,7 +35,7 @@ from core.settings import get_settings
 from tests.integration.conftest import BACKENDS, Api, create_account
 from tests.integration.processes import free_port, process_env
 from tests.integration.voting import OpenContest, eventually, open_contest, vote
-from workers.app import send_job
+from tests.support.jobs import send_job
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
