@@ -33,6 +33,7 @@ from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
 from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
+from api.limits import BodyDeadlineMiddleware
 from api.ratelimit import account_or_address, rate_limit
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import open_database
@@ -105,6 +106,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     auth = session_auth(settings)
     middleware: list[Any] = []
+    if settings.http.body_timeout_seconds > 0:
+        middleware.append(
+            BodyDeadlineMiddleware(settings.http.body_timeout_seconds, max(settings.http.body_min_rate, 1))
+        )
     if settings.http.trusted_proxies:
         middleware.append(trusted_proxy_middleware(settings.http.trusted_proxies))
     if settings.http.rate_limit_per_minute > 0:  # 0: the reverse proxy or CDN in front limits per address

@@ -83,6 +83,13 @@ class HttpSettings:
     # Sessions and accounts are reused from memory for this long: a logout or ban made through another API
     # process applies within it. 0 reads the database on every request.
     auth_cache_seconds: float = 2.0
+    # Limits of the HTTP server itself (uvicorn, see ovation.cli and api.limits). What uvicorn cannot
+    # enforce (a deadline for the request head, connections per address) is the reverse proxy's job.
+    max_header_bytes: int = 16 * 1024  # request line + headers; 0: no limit here, a proxy in front has one
+    keepalive_seconds: int = 5
+    max_connections: int = 1000  # per API process; requests beyond it are answered 503
+    body_timeout_seconds: int = 30  # a body must start within this, and then keep up body_min_rate
+    body_min_rate: int = 1024  # bytes per second
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +183,11 @@ def load_settings() -> Settings:
         credential_rate_limit_per_minute=_env_int("CREDENTIAL_RATE_LIMIT_PER_MINUTE", 20),
         vote_rate_limit_per_minute=_env_int("VOTE_RATE_LIMIT_PER_MINUTE", 60),
         auth_cache_seconds=_env_int("AUTH_CACHE_SECONDS", 2),
+        max_header_bytes=_env_int("HTTP_MAX_HEADER_BYTES", 16 * 1024),
+        keepalive_seconds=_env_int("HTTP_KEEPALIVE_SECONDS", 5),
+        max_connections=_env_int("HTTP_MAX_CONNECTIONS", 1000),
+        body_timeout_seconds=_env_int("HTTP_BODY_TIMEOUT_SECONDS", 30),
+        body_min_rate=_env_int("HTTP_BODY_MIN_RATE", 1024),
     )
     production = not database.is_sqlite and not broker.embedded
     return Settings(

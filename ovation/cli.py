@@ -27,6 +27,8 @@ def _python_module(*args: str) -> list[str]:
 def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from api.limits import uvicorn_options
+
     settings = get_settings()
     uvicorn.run(
         "api.app:create_app",
@@ -38,6 +40,7 @@ def cmd_api(args: argparse.Namespace) -> int:
         proxy_headers=False,
         log_config=None,
         access_log=False,
+        **uvicorn_options(settings.http),  # header size, keep-alive, connection cap
     )
     return 0
 

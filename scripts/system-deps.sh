@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Ovation needs when they are missing: ffmpeg and sox (tests generate real audio),
-# fpcalc from libchromaprint-tools (acoustic fingerprints). Browser tests need chromium and its driver.
+# fpcalc from libchromaprint-tools (acoustic fingerprints). Browser tests need chromium and its driver, the
+# proxy tests nginx.
 # Safe to run repeatedly: it installs nothing when every tool is already there.
 set -euo pipefail
 
@@ -10,6 +11,8 @@ command -v sox >/dev/null 2>&1 || need+=(sox)
 command -v fpcalc >/dev/null 2>&1 || need+=(libchromaprint-tools)
 if [ "${OVATION_WITH_BROWSER:-0}" = "1" ]; then
   command -v chromium >/dev/null 2>&1 || need+=(chromium)
+  # The proxy tests run compose.yaml's nginx configuration (deploy/nginx.conf) in front of a real API.
+  [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need+=(nginx-light)
 fi
 # Extra packages a caller needs once (e.g. docker-compose to validate compose.yaml).
 for package in ${OVATION_EXTRA_PACKAGES:-}; do
