@@ -15,6 +15,7 @@ the first bad key.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
@@ -198,6 +199,8 @@ def _require_mapping(value: object, where: str) -> Mapping[str, object]:
 def _number(value: object, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"fraud config key '{key}' must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"fraud config key '{key}' must be a finite number, got {value!r}")
     if value < 0:
         raise ValueError(f"fraud config key '{key}' must not be negative, got {value!r}")
     return float(value)
@@ -255,6 +258,8 @@ def _detector_overrides(current: Mapping[str, DetectorConfig], value: object) ->
 
 
 _GROUP_INTEGERS = frozenset({"min_accounts", "min_songs", "max_blocks"})
+# Lengths that divide: a zero-length time window would make every group scan fail.
+_POSITIVE = frozenset({"groups.window_minutes"})
 _COHORT_INTEGERS = frozenset({"min_accounts", "min_days", "max_cohorts"})
 Section = TypeVar("Section", GroupConfig, CohortConfig)
 
@@ -275,5 +280,8 @@ def _section_overrides(current: Section, value: object, section: str, integers: 
                 raise ValueError(f"fraud config key '{key}' must be a positive integer, got {field_value!r}")
             changes[name] = int(number)
         else:
-            changes[name] = _number(field_value, key)
+            number = _number(field_value, key)
+            if key in _POSITIVE and number <= 0:
+                raise ValueError(f"fraud config key '{key}' must be greater than 0, got {field_value!r}")
+            changes[name] = number
     return replace(current, **changes)  # type: ignore[arg-type]
