@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from fraud import FraudConfig, VoteEdge, find_coordinated_groups, score_batch
+from fraud import FraudConfig, VoteEdge, VoteEvent, find_coordinated_groups, score_batch
 from fraud.config import DEFAULT_DETECTORS, CohortConfig, GroupConfig
 from tests.unit.fraud.factories import CONTEXT, T0, honest_background, vote
 
@@ -45,7 +45,7 @@ def _nested(path: tuple[str, ...], value: float) -> dict[str, object]:
     return result
 
 
-def _batch_and_history() -> tuple[list, list]:
+def _batch_and_history() -> tuple[list[VoteEvent], list[VoteEvent]]:
     background = honest_background(120, hours=23)
     rng = random.Random(3)
     farm = [
