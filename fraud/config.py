@@ -84,6 +84,10 @@ DEFAULT_DETECTORS: Mapping[str, DetectorConfig] = MappingProxyType(
         "network_lockstep": _detector("strong", 25, 0.4, min_votes=10, window_minutes=60, min_song_share=0.8),
         # threshold: votes in the last hour from one hosting IP or prefix, nearly all for one song
         "datacenter_burst": _detector("strong", 30, 15, min_accounts=5, min_song_share=0.8),
+        # threshold: distinct /64s of one IPv6 /48 or /56 in 24 h, as a multiple of the contest's percentile
+        "ipv6_range_rotation": _detector(
+            "strong", 30, 3.0, floor=12, percentile=0.99, min_song_share=0.8, min_accounts=5
+        ),
         # threshold: seconds between account creation and its first vote
         "vote_after_signup": _detector("weak", 10, 30),
         # threshold: multiple of the song's own mean hourly rate over the last 24 h
@@ -93,6 +97,11 @@ DEFAULT_DETECTORS: Mapping[str, DetectorConfig] = MappingProxyType(
         # from hold_ratio x the prediction on, the reason is worth hold_weight (enough with new_account)
         "fresh_account_surge": _detector(
             "strong", 35, 3.0, account_hours=24, burst_hours=3, min_excess=20, hold_ratio=10, hold_weight=42
+        ),
+        # threshold: a song's votes from old accounts back after a silence on a new network and device, over
+        # what its popularity predicts (see fraud/detectors/takeover.py)
+        "dormant_account_switch": _detector(
+            "strong", 35, 3.0, account_days=60, silence_days=30, min_excess=10, hold_ratio=6, hold_weight=50
         ),
     }
 )
@@ -127,6 +136,10 @@ class CohortConfig:
     min_song_share: float = 0.8  # share of the account's votes that went to that song
     dormant_hours: float = 24  # the account existed this long before its first vote of the contest
     max_cohorts: int = 4  # cohorts examined per song
+    # Cohorts that vote at once (recruited people): first vote within fresh_minutes of signup, judged by
+    # how many of the span's newcomers come back loyal against the contest's other newcomers.
+    fresh_minutes: float = 60
+    fresh_min_lift: float = 2.5
 
 
 @dataclass(frozen=True, slots=True)
