@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.case_keys import group_case_key, held_by_own_signals
 from core.jobs import recompute_job, request_after_commit
 from core.models import Contest, User, Vote, VoteGroup, VoteStatus
 from core.services.scoring import fraud_config_for
@@ -66,7 +67,7 @@ async def _edges(session: AsyncSession, contest_id: int) -> list[VoteEdge]:
 
 def _held_by_scoring(status: str, case_key: str | None) -> bool:
     """Suspicious because of its own signals, not because an earlier run put it in a group or cohort."""
-    return status == VoteStatus.SUSPICIOUS and not (case_key or "").startswith("group:")
+    return held_by_own_signals(status == VoteStatus.SUSPICIOUS, case_key)
 
 
 async def _store_group(
@@ -135,7 +136,7 @@ async def detect_groups(session: AsyncSession, *, contest_id: int, now: datetime
                 if vote.status == VoteStatus.VALID:
                     flagged += 1
                 vote.status = VoteStatus.SUSPICIOUS
-                vote.case_key = f"group:{stored.id}"
+                vote.case_key = group_case_key(stored.id)
     if scan.groups:
         request_after_commit(session, recompute_job(contest_id))
     await session.commit()
