@@ -66,4 +66,5 @@ async def test_each_scored_vote_records_the_accounts_past(db: AsyncSession) -> N
     assert rows[newcomer] == (None, False, False)
     for voter in (regular, switched):
         previous = rows[voter][0]
-        assert previous is not None and abs((previous - months_ago).total_seconds()) < 1
+        assert previous is not None
+        assert abs((previous - months_ago).total_seconds()) < 1
