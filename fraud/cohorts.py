@@ -106,7 +106,10 @@ def find_signup_cohorts(
     if fresh_loyal:
         newcomers: defaultdict[int, list[float]] = defaultdict(list)  # first-vote day -> creation times
         for voter, birth in created.items():
-            if voter not in claimed and first_vote[voter] - birth <= quick:
+            # The yardstick from honest-looking newcomers only: a farm's one-shot accounts, already held,
+            # would make every newcomer who comes back look loyal.
+            honest_looking = voter_held[voter] * 2 < voter_votes[voter]
+            if voter not in claimed and honest_looking and first_vote[voter] - birth <= quick:
                 newcomers[int(first_vote[voter] // _DAY)].append(birth)
         found += _fresh_cohorts(fresh_loyal, newcomers, width, settings)
     return _materialise(edges, found, created, first_vote, pair_days, settings)

@@ -139,7 +139,7 @@ class CohortConfig:
     # Cohorts that vote at once (recruited people): first vote within fresh_minutes of signup, judged by
     # how many of the span's newcomers come back loyal against the contest's other newcomers.
     fresh_minutes: float = 60
-    fresh_min_lift: float = 2.5
+    fresh_min_lift: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
