@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import BACKENDS, TEST_ENV
+from tests.support.environment import BACKENDS, TEST_ENV
 
 LIMITS = {
     "OVATION_HTTP_MAX_HEADER_BYTES": "8192",

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from api.bodies import MAX_JSON_DEPTH
-from tests.integration.conftest import Api
-from tests.integration.voting import open_contest
+from tests.support.api import Api
+from tests.support.voting import open_contest
 
 
 def _lists(depth: int) -> bytes:
