@@ -20,7 +20,8 @@ from litestar.types import ASGIApp
 from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api.auth import RecentUsers, session_auth
+from api import contract
+from api.auth import UNAUTHENTICATED_PATHS, RecentUsers, session_auth
 from api.bodies import JsonRequest
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
@@ -178,9 +179,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="0.1.0",
             description="Song contests: uploads, public votes, explainable fraud review, leaderboards.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[
+                ScalarRenderPlugin(),
+                contract.ContractJsonPlugin(
+                    unauthenticated=UNAUTHENTICATED_PATHS, unprotected=UNPROTECTED_PATHS
+                ),
+            ],
         ),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
         request_max_body_size=1024 * 1024,
         request_class=JsonRequest,
+        before_send=[contract.allow_every_method],
     )

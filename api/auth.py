@@ -19,13 +19,14 @@ from core.services import users
 from core.settings import Settings
 
 SESSION_USER_KEY = "uid"
+UNAUTHENTICATED_PATHS = ["^/schema", "^/health$", "^/ready$", "^/metrics"]  # never look at the session
 PUBLIC = {"exclude_from_auth": True}  # opt for handlers anyone may call
 # Public reads change nothing, so they need no CSRF token, and not minting one (plus a cookie) for every
 # anonymous request keeps leaderboard and song reads cheap. The token comes from GET /api/auth/csrf.
 PUBLIC_READ = {"exclude_from_auth": True, "exclude_from_csrf": True}
 # For a handler that reads the account itself from the session's user id (session_user_id) with the rest of
 # what it needs, in one query: the auth middleware's account load would be a second one. CSRF still applies.
-SIGNED_IN_SESSION = {"exclude_from_auth": True}
+SIGNED_IN_SESSION = {"exclude_from_auth": True, "requires_session": True}
 
 
 class RecentUsers:
@@ -108,7 +109,7 @@ def session_auth(settings: Settings) -> SessionAuth[User, ServerSideSessionBacke
             httponly=True,
             samesite="lax",
         ),
-        exclude=["^/schema", "^/health$", "^/ready$", "^/metrics"],
+        exclude=UNAUTHENTICATED_PATHS,
         exclude_opt_key="exclude_from_auth",
     )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request
 
 from core.errors import InvalidInput
@@ -37,8 +38,17 @@ def refuse_deep() -> InvalidInput:
     )
 
 
+def _body_type(handler: Any) -> Any:
+    """The Struct a handler's ``data`` is, or None."""
+    data = handler.parsed_fn_signature.parameters.get("data")
+    annotation = getattr(data, "annotation", None)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct) else None
+
+
 class JsonRequest(Request[Any, Any, Any]):
-    """Litestar's request (the app's ``request_class``) with the JSON body's depth bounded."""
+    """Litestar's request (the app's ``request_class``) with the JSON body's depth bounded, and its types
+    held to the document: Litestar converts bodies leniently (``strict=False``, needed for query strings),
+    so ``{"ban": 0}`` was taken for ``false`` and ``"5"`` for 5, which the schema says are refused."""
 
     async def json(self) -> Any:
         try:
@@ -47,4 +57,12 @@ class JsonRequest(Request[Any, Any, Any]):
             raise refuse_deep() from None
         if too_deep(value):
             raise refuse_deep()
+        body_type = _body_type(self.route_handler)
+        if body_type is not None:
+            try:
+                msgspec.convert(value, body_type, strict=True)
+            except msgspec.ValidationError as exc:
+                raise InvalidInput(
+                    f"the body does not match its schema: {exc}", code="validation_error"
+                ) from None
         return value

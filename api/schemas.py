@@ -7,10 +7,29 @@ from typing import Annotated, Any
 
 import msgspec
 
-Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-Username = Annotated[str, msgspec.Meta(min_length=3, max_length=32)]
+from core.songs.submission import LICENSES
+
+# The patterns are the ones core.services.users applies (documented here, checked there with their own codes).
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=3, max_length=254, extra_json_schema={"pattern": r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"}
+    ),
+]
+Username = Annotated[
+    str, msgspec.Meta(min_length=3, max_length=32, extra_json_schema={"pattern": r"^[A-Za-z0-9_.-]{3,32}$"})
+]
 Password = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-RoleName = Annotated[str, msgspec.Meta(min_length=1, max_length=16)]
+# The schema names the roles; the server still answers an unknown one with its own code (unknown_role).
+RoleName = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=16, extra_json_schema={"enum": ["voter", "contestant", "moderator", "admin"]}
+    ),
+]
+SelfServiceRole = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=16, extra_json_schema={"enum": ["voter", "contestant"]})
+]
 Slug = Annotated[str, msgspec.Meta(min_length=3, max_length=64)]
 Title = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 LongText = Annotated[str, msgspec.Meta(max_length=10_000)]
@@ -23,11 +42,20 @@ FileBytes = Annotated[int, msgspec.Meta(ge=1, le=2 * 1024**3)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
+class ErrorOut(msgspec.Struct, omit_defaults=True):
+    """Every error answer: the HTTP status, a machine-readable code, what went wrong, and details if any."""
+
+    status_code: int
+    code: str
+    detail: str
+    extra: Any = None
+
+
 class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     username: Username
     password: Password
-    roles: Annotated[list[RoleName], msgspec.Meta(max_length=4)] = msgspec.field(default_factory=list)
+    roles: Annotated[list[SelfServiceRole], msgspec.Meta(max_length=4)] = msgspec.field(default_factory=list)
 
 
 class LoginRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -178,7 +206,9 @@ class SongMetadata(msgspec.Struct, forbid_unknown_fields=True):
     genre: Annotated[str, msgspec.Meta(max_length=64)] = ""
     description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
     credits: SongCredits = msgspec.field(default_factory=SongCredits)
-    license: Annotated[str, msgspec.Meta(max_length=64)] = "all-rights-reserved"
+    license: Annotated[str, msgspec.Meta(max_length=64, extra_json_schema={"enum": list(LICENSES)})] = (
+        "all-rights-reserved"
+    )
     # The client's file name, kept to show people; never used as a path.
     filename: Annotated[str, msgspec.Meta(max_length=4096)] | None = None
 
@@ -193,7 +223,8 @@ class SongSubmitted(msgspec.Struct):
     original_filename: str
 
 
-class SongOut(msgspec.Struct, kw_only=True):
+# Closed (no field beyond these): a song answer is one of three shapes, and each must match only its own.
+class SongOut(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """What everyone sees of an approved song."""
 
     id: int
@@ -210,7 +241,7 @@ class SongOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class MySongOut(SongOut, kw_only=True):
+class MySongOut(SongOut, kw_only=True, forbid_unknown_fields=True):
     """What the contestant sees of their own song: its status and the reason for it."""
 
     status: str
@@ -227,7 +258,7 @@ class MySongOut(SongOut, kw_only=True):
     updated_at: datetime
 
 
-class SongReviewOut(MySongOut, kw_only=True):
+class SongReviewOut(MySongOut, kw_only=True, forbid_unknown_fields=True):
     """What a moderator sees: who submitted it and the evidence the checks collected."""
 
     contestant_id: int
@@ -241,7 +272,10 @@ class ModerationDecision(msgspec.Struct, forbid_unknown_fields=True):
 
 
 DecisionName = Annotated[str, msgspec.Meta(pattern="^(confirm|clear)$")]
-Note = Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+# Blank notes are refused (note_required): the schema asks for one character Python's strip() keeps.
+Note = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=1000, extra_json_schema={"pattern": r"[^\s\x1c-\x1f\x85]"})
+]
 
 
 class CaseDecisionRequest(msgspec.Struct, forbid_unknown_fields=True):

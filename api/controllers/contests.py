@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC_READ, current_user, optional_user, requires_role
+from api.contract import answers
 from api.params import Limit, Offset, RecordId
 from api.presenters import contest_out
 from api.schemas import ContestCreate, ContestOut, ContestRules, Page
@@ -63,7 +64,7 @@ class ContestController(Controller):
         )
         return contest_out(contest, utcnow())
 
-    @post("/", operation_id="createContest", guards=admin_only)
+    @post("/", operation_id="createContest", responses=answers(409), guards=admin_only)
     async def create_contest(
         self,
         request: Request[Any, Any, Any],
@@ -90,7 +91,13 @@ class ContestController(Controller):
         )
         return contest_out(contest, utcnow())
 
-    @post("/{contest_id:int}/open", operation_id="openContest", guards=admin_only, status_code=HTTP_200_OK)
+    @post(
+        "/{contest_id:int}/open",
+        operation_id="openContest",
+        responses=answers(409),
+        guards=admin_only,
+        status_code=HTTP_200_OK,
+    )
     async def open_contest(
         self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> ContestOut:
@@ -99,7 +106,13 @@ class ContestController(Controller):
         )
         return contest_out(contest, utcnow())
 
-    @post("/{contest_id:int}/close", operation_id="closeContest", guards=admin_only, status_code=HTTP_200_OK)
+    @post(
+        "/{contest_id:int}/close",
+        operation_id="closeContest",
+        responses=answers(409),
+        guards=admin_only,
+        status_code=HTTP_200_OK,
+    )
     async def close_contest(
         self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> ContestOut:

@@ -37,7 +37,12 @@ staff_only = [requires_role(Role.MODERATOR, Role.ADMIN)]
 admin_only = [requires_role(Role.ADMIN)]
 
 CountryParam = Annotated[
-    str | None, Parameter(max_length=16, description="ISO 3166 alpha-2 code; omit for the global board")
+    str | None,
+    Parameter(
+        max_length=16,
+        description="ISO 3166 alpha-2 code; omit for the global board",
+        schema_extra={"pattern": "^([A-Za-z]{2})?$"},  # checked by parse_country (400 invalid_country)
+    ),
 ]
 FEED_KEEPALIVE_SECONDS = 15.0
 
@@ -176,6 +181,7 @@ class LeaderboardController(Controller):
         operation_id="exportLeaderboardResults",
         guards=staff_only,
         media_type=MediaType.JSON,
+        opt={"csv_answer": True},
     )
     async def results(
         self,
@@ -199,7 +205,7 @@ class LeaderboardController(Controller):
             )
         return Response(
             content=out.getvalue(),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds the charset (naming it here sent it twice)
             headers={
                 "Content-Disposition": f'attachment; filename="contest-{contest_id}-results.csv"',
                 "Cache-Control": "private, no-store",

@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, requires_role
+from api.contract import answers
 from api.params import Limit, Offset, RecordId, VoteId
 from api.presenters import case_out, reviewed_vote_out, vote_out
 from api.schemas import (
@@ -72,7 +73,12 @@ class ModerationController(Controller):
         )
         return DecisionOut(votes=decided, decision=data.decision)
 
-    @post("/votes/{vote_id:int}/decision", operation_id="decideVote", status_code=HTTP_200_OK)
+    @post(
+        "/votes/{vote_id:int}/decision",
+        operation_id="decideVote",
+        responses=answers(409),
+        status_code=HTTP_200_OK,
+    )
     async def decide_vote(
         self,
         request: Request[Any, Any, Any],

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audio import AudioFile, audio_response
 from api.auth import PUBLIC_READ, current_user, optional_user, requires_role
+from api.contract import answers
 from api.params import Limit, Offset, OptionalRecordId, RecordId
 from api.presenters import my_song_out, song_for_viewer, song_out, song_review_out, song_submitted
 from api.schemas import (
@@ -127,10 +128,16 @@ class SongController(Controller):
     @post(
         "/api/contests/{contest_id:int}/songs",
         operation_id="submitSong",
+        responses=answers(409),
         status_code=HTTP_202_ACCEPTED,
         guards=[requires_role(Role.CONTESTANT)],
         request_max_body_size=MAX_UPLOAD_BYTES,
-        opt={"exclude_from_csrf": True},  # checked in the handler, header only (see _check_csrf)
+        # CSRF is checked in the handler, header only (see _check_csrf); the body is the audio file itself.
+        opt={
+            "exclude_from_csrf": True,
+            "raw_body": ["audio/*", "application/octet-stream"],
+            "json_headers": {"X-Song-Metadata": SongMetadata},
+        },
     )
     async def submit(
         self,
@@ -193,7 +200,11 @@ class SongController(Controller):
         song = await queries.get_song(db, song_id, viewer=viewer)
         return song_for_viewer(song, viewer)
 
-    @get("/api/songs/{song_id:int}/audio", operation_id="getSongAudio", opt=PUBLIC_READ)
+    @get(
+        "/api/songs/{song_id:int}/audio",
+        operation_id="getSongAudio",
+        opt={**PUBLIC_READ, "binary_answer": "audio/*"},
+    )
     async def audio(
         self,
         request: Request[Any, Any, Any],
@@ -232,7 +243,12 @@ class SongController(Controller):
         )
         return Page(items=[my_song_out(row) for row in rows], limit=limit, offset=offset)
 
-    @post("/api/songs/{song_id:int}/withdraw", operation_id="withdrawSong", status_code=HTTP_200_OK)
+    @post(
+        "/api/songs/{song_id:int}/withdraw",
+        operation_id="withdrawSong",
+        responses=answers(409),
+        status_code=HTTP_200_OK,
+    )
     async def withdraw(
         self, request: Request[Any, Any, Any], song_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> MySongOut:
@@ -263,7 +279,9 @@ class SongModerationController(Controller):
         )
         return Page(items=[song_review_out(row) for row in rows], limit=limit, offset=offset)
 
-    @post("/{song_id:int}/approve", operation_id="approveSong", status_code=HTTP_200_OK)
+    @post(
+        "/{song_id:int}/approve", operation_id="approveSong", responses=answers(409), status_code=HTTP_200_OK
+    )
     async def approve(
         self,
         request: Request[Any, Any, Any],
@@ -277,7 +295,7 @@ class SongModerationController(Controller):
         )
         return song_review_out(song)
 
-    @post("/{song_id:int}/reject", operation_id="rejectSong", status_code=HTTP_200_OK)
+    @post("/{song_id:int}/reject", operation_id="rejectSong", responses=answers(409), status_code=HTTP_200_OK)
     async def reject(
         self,
         request: Request[Any, Any, Any],

@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, requires_role
+from api.contract import answers
 from api.params import RecordId
 from api.presenters import user_out
 from api.schemas import SetRolesRequest, UnbanRequest, UserOut
@@ -33,7 +34,7 @@ class UserAdminController(Controller):
         user = await users.set_roles(db, user_id=user_id, roles=data.roles, actor_id=current_user(request).id)
         return user_out(user)
 
-    @post("/{user_id:int}/unban", operation_id="unbanUser", status_code=HTTP_200_OK)
+    @post("/{user_id:int}/unban", operation_id="unbanUser", responses=answers(409), status_code=HTTP_200_OK)
     async def unban(
         self,
         request: Request[Any, Any, Any],

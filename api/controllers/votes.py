@@ -13,6 +13,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import SIGNED_IN_SESSION, current_user, session_user_id
+from api.contract import answers
 from api.deps import send_jobs
 from api.params import Limit, Offset, OptionalRecordId, RecordId, VoteId
 from api.presenters import vote_out
@@ -52,6 +53,7 @@ class VoteController(Controller):
     @post(
         "/api/contests/{contest_id:int}/votes",
         operation_id="castVote",
+        responses=answers(409),
         status_code=HTTP_201_CREATED,
         opt=SIGNED_IN_SESSION,
     )
@@ -133,7 +135,12 @@ class VoteController(Controller):
         items = [vote_out(own.vote, own.retractable_until) for own in rows]
         return Page(items=items, limit=limit, offset=offset)
 
-    @post("/api/votes/{vote_id:int}/retract", operation_id="retractVote", status_code=HTTP_200_OK)
+    @post(
+        "/api/votes/{vote_id:int}/retract",
+        operation_id="retractVote",
+        responses=answers(409),
+        status_code=HTTP_200_OK,
+    )
     async def retract(
         self, request: Request[Any, Any, Any], vote_id: VoteId, db: NamedDependency[AsyncSession]
     ) -> VoteOut:
