@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.auth import RecentUsers, session_auth
+from api.controllers.audit import AuditController
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.leaderboard import LeaderboardController
@@ -135,6 +136,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ContestController,
             LeaderboardController,
             UserAdminController,
+            AuditController,
             ModerationController,
             votes,
             SongController,

@@ -5,7 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
+
 from api.schemas import (
+    AdminUserOut,
+    AuditEntryOut,
     BoardEntryOut,
     BoardOut,
     CaseOut,
@@ -25,7 +29,7 @@ from api.schemas import (
     UserOut,
     VoteOut,
 )
-from core.models import COUNTED_STATUSES, Contest, ContestStatus, Song, User, Vote, VoteStatus
+from core.models import COUNTED_STATUSES, AuditEntry, Contest, ContestStatus, Song, User, Vote, VoteStatus
 from core.services.leaderboard import RESULT_FIELDS, Access, HistoryPoint, ResultRow, Standing
 from core.services.leaderboard_cache import BoardDoc
 from core.services.moderation import Case
@@ -45,6 +49,25 @@ def user_out(user: User) -> UserOut:
     )
 
 
+def admin_user_out(user: User) -> AdminUserOut:
+    return AdminUserOut(
+        **msgspec.structs.asdict(user_out(user)), ban_reason=user.ban_reason, locked_until=user.locked_until
+    )
+
+
+def audit_entry_out(entry: AuditEntry, actor_username: str | None) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=entry.id,
+        created_at=entry.created_at,
+        actor_id=entry.actor_id,
+        actor_username=actor_username,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        details=entry.details or {},
+    )
+
+
 def contest_phase(contest: Contest, now: datetime) -> str:
     if contest.status != ContestStatus.OPEN:
         return str(contest.status)
@@ -59,7 +82,7 @@ def contest_phase(contest: Contest, now: datetime) -> str:
     return "between_windows" if now < contest.voting_opens_at else "voting_ended"
 
 
-def contest_out(contest: Contest, now: datetime) -> ContestOut:
+def contest_out(contest: Contest, now: datetime, *, admin: bool = False) -> ContestOut:
     return ContestOut(
         id=contest.id,
         slug=contest.slug,
@@ -84,6 +107,8 @@ def contest_out(contest: Contest, now: datetime) -> ContestOut:
         min_account_age_hours=contest.min_account_age_hours,
         leaderboard_hidden=contest.leaderboard_hidden,
         freeze_hours=contest.freeze_hours,
+        retraction_minutes=contest.retraction_minutes,
+        fraud_config=dict(contest.fraud_config or {}) if admin else None,
     )
 
 
