@@ -360,6 +360,11 @@ class BoardOut(msgspec.Struct):
     items: list[BoardEntryOut]
 
 
+class BoardCountriesOut(msgspec.Struct):
+    contest_id: int
+    countries: list[str]  # ISO 3166 alpha-2 codes, alphabetical
+
+
 class StandingOut(msgspec.Struct):
     contest_id: int
     country: str | None

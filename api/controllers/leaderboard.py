@@ -23,11 +23,11 @@ from api.auth import PUBLIC_READ, optional_user, requires_role
 from api.deps import send_jobs
 from api.params import Limit, Offset, OptionalRecordId, RecordId
 from api.presenters import board_out, history_out, results_out, standing_out
-from api.schemas import BoardOut, HistoryOut, ResultsOut, StandingOut
+from api.schemas import BoardCountriesOut, BoardOut, HistoryOut, ResultsOut, StandingOut
 from core.errors import DomainError
 from core.jobs import take_committed
 from core.models import Role, User, utcnow
-from core.services import leaderboard
+from core.services import board_countries, leaderboard
 from core.services.leaderboard import RESULT_FIELDS, Access, RulesMemo
 from core.services.leaderboard_cache import BoardCache, BoardDoc, RepairsCollector, open_board_cache
 from core.settings import Settings, get_settings
@@ -151,6 +151,15 @@ class LeaderboardController(Controller):
         return _conditional(
             request, access, etag, standing_out(contest_id, code, access, doc.version, standing)
         )
+
+    @get("/countries", operation_id="listLeaderboardCountries", opt=PUBLIC_READ)
+    async def countries(
+        self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
+    ) -> BoardCountriesOut:
+        """The countries with a board of their own (counted votes came from there), for a country picker."""
+        await _access(request, db, contest_id)  # a hidden board hides this too
+        codes = await board_countries.countries_with_votes(db, contest_id)
+        return BoardCountriesOut(contest_id=contest_id, countries=codes)
 
     @get("/history", operation_id="getLeaderboardHistory", opt=PUBLIC_READ)
     async def history(
