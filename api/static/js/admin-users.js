@@ -54,7 +54,6 @@ function banForm(user, item) {
     const form = h(
       "form",
       { class: "ban", method: "post" },
-      h("p", {}, `Banned: ${user.ban_reason || "no reason recorded"}`),
       h("label", { for: id }, "Reason to unban (kept in the audit log)"),
       h("textarea", { id, name: "reason", rows: 2, maxlength: 500 }),
       h("p", {}, unban),
@@ -69,7 +68,7 @@ function banForm(user, item) {
         item.replaceWith(userItem({ ...user, status: "active", ban_reason: null }));
       });
     });
-    return form;
+    return h("details", { class: "ban" }, h("summary", {}, `Unban ${user.username}…`), form);
   }
   const ban = h("button", { type: "submit", class: "danger" }, `Ban ${user.username}`);
   const form = h(
@@ -91,7 +90,7 @@ function banForm(user, item) {
       item.replaceWith(userItem({ ...user, status: "banned", ban_reason: reason }));
     });
   });
-  return form;
+  return h("details", { class: "ban" }, h("summary", {}, `Ban ${user.username}…`), form);
 }
 
 function userItem(user) {
@@ -114,9 +113,10 @@ function userItem(user) {
       " · last login ",
       when(user.last_login_at),
     ),
+    user.status === "banned" ? h("p", {}, `Banned: ${user.ban_reason || "no reason recorded"}`) : null,
     h("p", { class: "user-message message", role: "status" }),
   );
-  if (user.id !== me.id) item.append(rolesForm(user, item), banForm(user, item));
+  if (user.id !== me.id) item.append(h("div", { class: "user-actions" }, rolesForm(user, item), banForm(user, item)));
   else item.append(h("p", { class: "hint" }, `Roles: ${user.roles.join(", ")}. Your own account is changed by another admin.`));
   return item;
 }
