@@ -46,11 +46,11 @@ BATCH = 1000
 
 
 def _flagged() -> Any:
-    # Flagged: held for review now, decided by a moderator, or scored with any reason at all.
+    # Flagged: held for review now, or decided by a moderator, or linked to a case. Honest votes carry weak
+    # reasons too (a new account): those alone are no evidence.
     return or_(
         Vote.status.in_((VoteStatus.SUSPICIOUS, VoteStatus.REJECTED, VoteStatus.CLEARED)),
         Vote.case_key.is_not(None),
-        Vote.fraud_score > 0,
     )
 
 

@@ -188,8 +188,9 @@ async def test_the_forensic_export_downloads_every_flagged_vote_with_its_evidenc
             vote.reasons = [{"code": "ip_velocity", "points": 30, "evidence": "40 votes in 5 min"}]
             vote.user_agent = '=HYPERLINK("http://evil.example")'
             flagged.append(vote)
-        else:
-            vote.fraud_score = 0
+        else:  # weak reasons alone (a new account) are not a flag
+            vote.fraud_score = 8
+            vote.reasons = [{"code": "new_account", "points": 8, "evidence": "account 2 h old"}]
         db.add(vote)
     await db.commit()
 

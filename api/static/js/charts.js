@@ -14,7 +14,7 @@ function svg(tag, attributes = {}, ...children) {
 export const colour = (index) => PALETTE[index % PALETTE.length];
 
 /** Horizontal bars: [{label, value}] -> <svg>. */
-export function barChart(rows, { width = 560, barHeight = 22, labelWidth = 190 } = {}) {
+export function barChart(rows, { width = 380, barHeight = 20, labelWidth = 130 } = {}) {
   const max = Math.max(1, ...rows.map((row) => row.value));
   const height = rows.length * (barHeight + 6) + 4;
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img" });
@@ -23,7 +23,7 @@ export function barChart(rows, { width = 560, barHeight = 22, labelWidth = 190 }
   rows.forEach((row, index) => {
     const y = index * (barHeight + 6) + 2;
     const length = Math.max(1, Math.round((row.value / max) * room));
-    const label = row.label.length > 28 ? `${row.label.slice(0, 27)}…` : row.label;
+    const label = row.label.length > 18 ? `${row.label.slice(0, 17)}…` : row.label;
     chart.append(
       svg("text", { x: labelWidth - 8, y: y + barHeight * 0.7, "text-anchor": "end", class: "chart-label" }, label),
       svg("rect", { x: labelWidth, y, width: length, height: barHeight, rx: 3, fill: colour(index) }),
@@ -37,7 +37,7 @@ export function barChart(rows, { width = 560, barHeight = 22, labelWidth = 190 }
  * Rank over time: points [{at: Date, ranks: Map(songId -> rank)}], names Map(songId -> title) -> <svg>.
  * Rank 1 at the top; one line per song.
  */
-export function rankChart(points, names, { width = 560, height = 240 } = {}) {
+export function rankChart(points, names, { width = 380, height = 220 } = {}) {
   const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, class: "chart", role: "img" });
   chart.append(svg("title", {}, "Rank of the top songs over time"));
   const left = 34;

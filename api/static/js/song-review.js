@@ -93,12 +93,13 @@ function setUpDecision(song) {
   const form = $("#decision-form");
   const region = $("#decision-message");
   const buttons = [...form.querySelectorAll("button[type=submit]")];
-  const refresh = () => {
+  const refresh = ({ quiet = false } = {}) => {
     for (const button of buttons) {
       button.disabled = false;
       button.hidden = !DECIDABLE[button.value].has(song.status);
     }
-    if (buttons.every((button) => button.hidden)) say(region, `This song is ${label(song.status)}: there is nothing to decide.`);
+    const nothingLeft = buttons.every((button) => button.hidden);
+    if (nothingLeft && !quiet) say(region, `This song is ${label(song.status)}: there is nothing to decide.`);
   };
   refresh();
   if (song.status === "approved") fill(buttons.find((b) => b.value === "reject"), "Take the song down");
@@ -123,7 +124,7 @@ function setUpDecision(song) {
       say(region, explain(error), "error");
     } finally {
       delete form.dataset.busy;
-      refresh();
+      refresh({ quiet: true }); // the answer above says what happened
     }
   });
 }

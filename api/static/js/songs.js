@@ -28,7 +28,7 @@ function acceptsSubmissions(c) {
   return c.phase === "submission" || c.phase === "submission_and_voting";
 }
 
-async function upload(form) {
+async function submit(form) {
   const message = $("#upload-message");
   const data = new FormData(form);
   const file = $("#upload-file").files[0];
@@ -201,7 +201,7 @@ async function main() {
     form.hidden = false;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      upload(form);
+      submit(form);
     });
   } else {
     say(status, "No contest is taking submissions right now.");
