@@ -128,7 +128,8 @@ class ModerationController(Controller):
         format: Annotated[str, Parameter(pattern="^(json|csv)$")] = "json",
     ) -> Stream:
         """Forensic export, as a download: every flagged vote of the contest (held for review, decided by a
-        moderator, or linked to a case) with its network, device, GeoIP data, reasons with evidence, and the review."""
+        moderator, or linked to a case) with its network, device and GeoIP data, its reasons with
+        evidence, and the review."""
         await forensics.check_contest(db, contest_id)
         name = f"contest-{contest_id}-flagged-votes.{format}"
         rows = _export_csv(state, contest_id) if format == "csv" else _export_json(state, contest_id)
