@@ -116,6 +116,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
         PYTHONPATH=pythonpath,
         # The journeys log in a burst of scripted voters from this one address.
         OVATION_CREDENTIAL_RATE_LIMIT_PER_MINUTE="1000",
+        # A history snapshot at every change, so that the rank chart has points within a test.
+        OVATION_LEADERBOARD_SNAPSHOT_MINUTES="0",
     )
     # An empty working folder: a developer's ./.env must not point the test at another database, and the
     # data folder cannot serve (`python -m` puts the cwd first on sys.path, and its uploads/ folder would

@@ -305,6 +305,7 @@ def test_voters_vote_and_the_board_moves_without_a_reload(
         _vote(voter, "First Light")
     expect(board_votes).to_have_text("2", timeout=60_000)  # scored, counted, recomputed, pushed
     expect(watcher.locator("#bar-chart svg rect")).to_have_count(1)
+    expect(watcher.locator("#history-chart svg path")).to_have_count(1)  # one line: the one song
     shoot(watcher, shots, "contest")
     watcher.locator("#leaderboard").get_by_role("link", name="First Light").click()
     expect(watcher.locator("#song-title")).to_have_text("First Light")
