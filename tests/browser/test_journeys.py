@@ -143,7 +143,9 @@ def test_an_admin_creates_and_opens_a_contest(person: Any, platform: RunningPlat
     save.dblclick()  # a double click creates one contest
 
     expect(admin).to_have_url(re.compile(r"/admin/contests/\d+\?created=1$"))
-    contest_id = int(re.search(r"/admin/contests/(\d+)", admin.url).group(1))
+    created = re.search(r"/admin/contests/(\d+)", admin.url)
+    assert created is not None
+    contest_id = int(created.group(1))
     expect(admin.locator("#status")).to_contain_text("created as a draft")
     admin.once("dialog", lambda dialog: dialog.accept())
     admin.get_by_role("button", name="Open the contest").click()
