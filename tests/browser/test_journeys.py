@@ -167,6 +167,39 @@ def test_an_admin_creates_and_opens_a_contest(person: Any, platform: RunningPlat
     shoot(admin, shots, "admin-users")
 
 
+def test_an_admin_finds_a_voter_changes_roles_bans_and_unbans(person: Any, platform: RunningPlatform) -> None:
+    voter = account(platform)
+    admin = person(account(platform, "admin"))
+    admin.goto("/admin/users")
+    admin.get_by_label("Name, email or id").fill(voter)
+    admin.get_by_role("button", name="Search").click()
+    item = admin.locator("#users > li")
+    expect(item).to_have_count(1)
+    expect(item).to_have_attribute("data-status", "active")
+    item.get_by_label("contestant").check()
+    item.get_by_role("button", name="Save roles").dblclick()
+    expect(item.locator(".user-message")).to_have_text(f"Roles of {voter}: contestant, voter.")
+
+    item.get_by_text(f"Ban {voter}…").click()
+    ban = item.get_by_role("button", name=f"Ban {voter}", exact=True)
+    ban.click()
+    expect(item.locator(".user-message")).to_have_text("Write why before banning.")
+    item.get_by_label("Reason for a ban (kept in the audit log)").fill("Sold votes on a forum.")
+    admin.once("dialog", lambda dialog: dialog.accept())
+    ban.click()
+    item = admin.locator("#users > li")
+    expect(item).to_have_attribute("data-status", "banned")
+    expect(item).to_contain_text("Banned: Sold votes on a forum.")
+
+    item.get_by_text(f"Unban {voter}…").click()
+    item.get_by_label("Reason to unban (kept in the audit log)").fill("The forum post was not theirs.")
+    item.get_by_role("button", name=f"Unban {voter}").dblclick()
+    item = admin.locator("#users > li")
+    expect(item).to_have_attribute("data-status", "active")
+    admin.goto("/admin/audit?action=user.")
+    expect(admin.locator("#entries tbody tr").first).to_have_attribute("data-action", "user.unban")
+
+
 def _upload(page: Any, path: Path, title: str) -> None:
     page.goto("/me/songs")
     page.get_by_label("Contest").select_option(label=f"{STATE['title']} (submission and voting)")

@@ -64,8 +64,7 @@ function banForm(user, item) {
       if (!reason) return say(region, "Write why the ban ends.", "error");
       once(unban, region, async () => {
         await api(`/api/admin/users/${user.id}/unban`, { method: "POST", json: { reason } });
-        say(region, `${user.username} is no longer banned.`, "ok");
-        item.replaceWith(userItem({ ...user, status: "active", ban_reason: null }));
+        replace(item, { ...user, status: "active", ban_reason: null }, `${user.username} is no longer banned.`);
       });
     });
     return h("details", { class: "ban" }, h("summary", {}, `Unban ${user.username}…`), form);
@@ -86,11 +85,17 @@ function banForm(user, item) {
     if (!confirm(`Ban ${user.username} and reject all their votes?`)) return;
     once(ban, region, async () => {
       const result = await api(`/api/moderation/users/${user.id}/void`, { method: "POST", json: { note: reason, ban: true } });
-      say(region, `${user.username} is banned; ${result.votes} vote(s) rejected.`, "ok");
-      item.replaceWith(userItem({ ...user, status: "banned", ban_reason: reason }));
+      replace(item, { ...user, status: "banned", ban_reason: reason }, `${user.username} is banned; ${result.votes} vote(s) rejected.`);
     });
   });
   return h("details", { class: "ban" }, h("summary", {}, `Ban ${user.username}…`), form);
+}
+
+/** Show the account as it is now, with what just happened. */
+function replace(item, user, text) {
+  const fresh = userItem(user);
+  item.replaceWith(fresh);
+  say(fresh.querySelector(".user-message"), text, "ok");
 }
 
 function userItem(user) {
