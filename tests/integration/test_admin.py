@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Vote
-from tests.integration.conftest import PASSWORD, Api, create_account, unique_name
 from tests.integration.test_contests import contest_body
-from tests.integration.voting import open_contest, valid_vote
+from tests.support.api import PASSWORD, Api, create_account, unique_name
+from tests.support.voting import open_contest, valid_vote
 
 
 async def _login(make_api: Any, db: AsyncSession, *roles: str) -> tuple[Api, int]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Contest
-from tests.integration.conftest import Api
 from tests.integration.test_leaderboard import add_votes
-from tests.integration.voting import open_contest
+from tests.support.api import Api
+from tests.support.voting import open_contest
 
 
 async def test_the_countries_with_counted_votes_are_listed(api: Api, make_api, db: AsyncSession) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import PASSWORD, Api, unique_name
+from tests.support.api import PASSWORD, Api, unique_name
 from tests.support.audio import melody_wav
 
 FINAL_STATUSES = {"approved", "pending_review", "rejected", "duplicate", "withdrawn"}
