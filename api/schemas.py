@@ -23,6 +23,15 @@ FileBytes = Annotated[int, msgspec.Meta(ge=1, le=2 * 1024**3)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
+class ErrorOut(msgspec.Struct):
+    """Every error answer: a status, a machine-readable code, words for people, and details if any."""
+
+    status_code: int
+    code: str
+    detail: str
+    extra: Any | None = None
+
+
 class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     username: Username

@@ -10,6 +10,7 @@ from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import requires_role
+from api.openapi import error_responses
 from api.params import Limit, Offset, OptionalRecordId
 from api.presenters import audit_entry_out
 from api.schemas import Page
@@ -22,7 +23,7 @@ class AuditController(Controller):
     tags = ["admin"]
     guards = [requires_role(Role.ADMIN)]
 
-    @get("/", operation_id="listAuditEntries")
+    @get("/", operation_id="listAuditEntries", responses=error_responses(400, 401, 403, 429))
     async def list_entries(
         self,
         db: NamedDependency[AsyncSession],

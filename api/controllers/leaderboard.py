@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC_READ, optional_user, requires_role
 from api.deps import send_jobs
+from api.openapi import error_responses
 from api.params import Limit, Offset, OptionalRecordId, RecordId
 from api.presenters import board_out, history_out, results_out, standing_out
 from api.schemas import BoardCountriesOut, BoardOut, HistoryOut, ResultsOut, StandingOut
@@ -138,7 +139,12 @@ class LeaderboardController(Controller):
             request, access, etag, standing_out(contest_id, code, access, doc.version, standing)
         )
 
-    @get("/countries", operation_id="listLeaderboardCountries", opt=PUBLIC_READ)
+    @get(
+        "/countries",
+        operation_id="listLeaderboardCountries",
+        opt=PUBLIC_READ,
+        responses=error_responses(400, 403, 404, 429),
+    )
     async def list_countries(
         self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> BoardCountriesOut:

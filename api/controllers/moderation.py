@@ -16,6 +16,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, requires_role
+from api.openapi import error_responses
 from api.params import Limit, Offset, RecordId, VoteId
 from api.presenters import case_out, reviewed_vote_out, vote_out
 from api.schemas import (
@@ -118,7 +119,7 @@ class ModerationController(Controller):
     @get(
         "/contests/{contest_id:int}/votes/export",
         operation_id="exportFlaggedVotes",
-        responses={200: _EXPORT_RESPONSE},
+        responses={200: _EXPORT_RESPONSE, **error_responses(400, 401, 403, 404, 429)},
     )
     async def export_flagged_votes(
         self,

@@ -9,6 +9,7 @@ from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, requires_role
+from api.openapi import error_responses
 from api.params import Limit, Offset, RecordId
 from api.presenters import admin_user_out, user_out
 from api.schemas import Page, SetRolesRequest, UnbanRequest, UserOut
@@ -21,7 +22,7 @@ class UserAdminController(Controller):
     tags = ["admin"]
     guards = [requires_role(Role.ADMIN)]
 
-    @get("/", operation_id="searchUsers")
+    @get("/", operation_id="searchUsers", responses=error_responses(400, 401, 403, 429))
     async def search(
         self,
         db: NamedDependency[AsyncSession],

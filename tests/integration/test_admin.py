@@ -220,3 +220,24 @@ async def test_the_forensic_export_downloads_every_flagged_vote_with_its_evidenc
     voter: Api = await make_api()
     await voter.register()
     assert (await voter.get(url)).status_code == 403
+
+
+async def test_the_new_operations_document_their_error_answers(api: Api) -> None:
+    document = (await api.get("/schema/openapi.json")).json()
+    expected = {
+        ("/api/admin/users", "get"): {"200", "400", "401", "403", "429"},
+        ("/api/admin/audit", "get"): {"200", "400", "401", "403", "429"},
+        ("/api/moderation/contests/{contest_id}/votes/export", "get"): {
+            "200",
+            "400",
+            "401",
+            "403",
+            "404",
+            "429",
+        },
+        ("/api/contests/{contest_id}/leaderboard/countries", "get"): {"200", "400", "403", "404", "429"},
+    }
+    for (path, method), statuses in expected.items():
+        responses = document["paths"][path][method]["responses"]
+        assert statuses <= set(responses), (path, sorted(responses))
+        assert "ErrorOut" in str(responses["403"])

@@ -10,7 +10,7 @@ import { explain, loginLink, needsLogin } from "./messages.js";
 const BOARD_PAGE = 10;
 const POLL_SECONDS = 15;
 const FEED_RETRY_MS = 60_000;
-const HISTORY_MIN_MS = 10_000;
+const HISTORY_MIN_MS = 5_000;
 
 let contest = null;
 let user = null;
@@ -272,45 +272,52 @@ function startFeed() {
   });
 }
 
-let historyPending = null;
+let historyBusy = false;
+let historyWanted = false;
 
-function refreshHistory() {
-  // At most one history request at a time, and not more often than the snapshots change.
-  if (historyPending) return historyPending;
-  historyPending = (async () => {
-    try {
-      const history = await api(`/api/contests/${contest.id}/leaderboard/history?top=5&limit=200`);
-      const points = history.points.map((point) => ({
-        at: new Date(point.taken_at),
-        ranks: new Map(point.entries.map(([songId, rank]) => [songId, rank])),
-      }));
-      const chart = $("#history-chart");
-      if (points.length < 2) {
-        fill(chart, h("p", { class: "hint" }, "The chart appears once the board has changed a few times."));
-        return;
-      }
-      const latest = [...points[points.length - 1].ranks.entries()].sort((a, b) => a[1] - b[1]).slice(0, 5);
-      const names = new Map(latest.map(([songId]) => [songId, board.titles.get(songId) || `Song #${songId}`]));
-      fill(
-        chart,
-        rankChart(points, names),
-        h(
-          "ul",
-          { class: "legend" },
-          [...names.entries()].map(([songId, name], index) =>
-            h("li", {}, h("span", { class: `swatch swatch-${index}`, "aria-hidden": "true" }), name),
-          ),
-        ),
-      );
-    } catch {
-      fill($("#history-chart"), h("p", { class: "hint" }, "No history to show."));
-    } finally {
-      setTimeout(() => {
-        historyPending = null;
-      }, HISTORY_MIN_MS);
+async function drawHistory() {
+  try {
+    const history = await api(`/api/contests/${contest.id}/leaderboard/history?top=5&limit=200`);
+    const points = history.points.map((point) => ({
+      at: new Date(point.taken_at),
+      ranks: new Map(point.entries.map(([songId, rank]) => [songId, rank])),
+    }));
+    const chart = $("#history-chart");
+    if (points.length < 2) {
+      fill(chart, h("p", { class: "hint" }, "The chart appears once the board has changed a few times."));
+      return;
     }
-  })();
-  return historyPending;
+    const latest = [...points[points.length - 1].ranks.entries()].sort((a, b) => a[1] - b[1]).slice(0, 5);
+    const names = new Map(latest.map(([songId]) => [songId, board.titles.get(songId) || `Song #${songId}`]));
+    fill(
+      chart,
+      rankChart(points, names),
+      h(
+        "ul",
+        { class: "legend" },
+        [...names.entries()].map(([songId, name], index) =>
+          h("li", {}, h("span", { class: `swatch swatch-${index}`, "aria-hidden": "true" }), name),
+        ),
+      ),
+    );
+  } catch {
+    fill($("#history-chart"), h("p", { class: "hint" }, "No history to show."));
+  }
+}
+
+/** Redraw the rank chart: at most once per HISTORY_MIN_MS, and once more after it if asked meanwhile. */
+async function refreshHistory() {
+  if (historyBusy) {
+    historyWanted = true;
+    return;
+  }
+  historyBusy = true;
+  historyWanted = false;
+  await drawHistory();
+  setTimeout(() => {
+    historyBusy = false;
+    if (historyWanted) refreshHistory();
+  }, HISTORY_MIN_MS);
 }
 
 async function setUpBoard() {
