@@ -12,7 +12,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
@@ -23,6 +22,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api import contract
 from api.auth import UNAUTHENTICATED_PATHS, RecentUsers, session_auth
 from api.bodies import JsonRequest
+from api.controllers.audit import AuditController
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.leaderboard import BoardContext, LeaderboardController
@@ -33,6 +33,7 @@ from api.controllers.songs import SongController, SongModerationController
 from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
 from api.deps import provide_db
+from api.docs_ui import docs_assets_router, docs_render_plugin
 from api.errors import EXCEPTION_HANDLERS
 from api.limits import BodyDeadlineMiddleware
 from api.ratelimit import account_or_address, rate_limit
@@ -148,12 +149,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ContestController,
             LeaderboardController,
             UserAdminController,
+            AuditController,
             ModerationController,
             votes,
             SongController,
             SongModerationController,
             PageController,  # the web pages (GET / is the home page)
             static_router(),
+            docs_assets_router(),
         ],
         lifespan=[lifespan],
         state=State(
@@ -180,7 +183,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             description="Song contests: uploads, public votes, explainable fraud review, leaderboards.",
             path="/schema",
             render_plugins=[
-                ScalarRenderPlugin(),
+                docs_render_plugin(),  # its assets served by the app: works offline
                 contract.ContractJsonPlugin(
                     unauthenticated=UNAUTHENTICATED_PATHS, unprotected=UNPROTECTED_PATHS
                 ),

@@ -4,9 +4,10 @@ Litestar documents each operation's success answer and its 400; the other answer
 does not connect to the document: the session guard (401), role guards and CSRF (403), path ids (404),
 rate limits (429), the body limits (408, 413), an unreachable database (503). And Litestar puts the
 session cookie's security requirement on the whole document, public operations included. ``document``
-runs once the app is built, over Litestar's own OpenAPI objects (``app.openapi_schema``), and adds what
-each operation's mounting implies; statuses that come from the domain (409, 415, 422 ...) are declared on
-the handler with ``answers(...)``. tests/integration/test_contract.py holds the result to it.
+runs over Litestar's own OpenAPI objects (``app.openapi_schema``), and adds what
+each operation's mounting implies; statuses that come from the domain (409, 422 ...) are declared on
+the handler with ``api.openapi.error_responses(...)``. tests/integration/test_contract.py holds the result
+to it.
 
 The document is completed when it is first served (ContractJsonPlugin), not when the app is built: building
 it takes a few hundred milliseconds, and tests build hundreds of apps that never serve it.
@@ -22,7 +23,6 @@ import msgspec
 from litestar import Litestar, Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.handlers import HTTPRouteHandler
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import (
     Components,
@@ -40,41 +40,16 @@ from litestar.routes import HTTPRoute
 from litestar.types import Message, Scope
 
 from api import schemas
-from api.schemas import ErrorOut
+from api.openapi import MEANINGS
 
 SESSION_SCHEME = "sessionCookie"
 ERROR_REF = Reference(ref="#/components/schemas/ErrorOut")
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
-DESCRIPTIONS = {
-    400: "the request is malformed or fails validation (`code` names the problem, `extra` the fields)",
-    401: "not signed in (`not_authenticated`), or wrong credentials",
-    403: "signed in without the role this needs (`missing_role`, `outranked`, `own_account`), or the CSRF "
-    "token is missing or wrong (`csrf_failed`)",
-    404: "no such record (`code` says which)",
-    408: "the request body stopped arriving (`body_timeout`)",
-    409: "the request conflicts with the record's state (`code` says how)",
-    413: "the body is larger than allowed (`too_large`)",
-    415: "the body's media type is not accepted (`unsupported_media_type`)",
-    422: "the content was read but cannot be used (`code` says why)",
-    429: "too many requests or attempts: wait for `Retry-After` seconds (`rate_limited`, `account_locked`)",
-    503: "the database or broker is briefly unreachable: retry after `Retry-After` seconds",
-}
-
-
-def answers(*statuses: int) -> dict[int, ResponseSpec]:
-    """Error answers an operation gives beyond what its mounting implies, for a handler's ``responses=``."""
-    return {
-        status: ResponseSpec(
-            data_container=ErrorOut, description=DESCRIPTIONS[status], generate_examples=False
-        )
-        for status in statuses
-    }
-
 
 def _error(status: int) -> OpenAPIResponse:
     return OpenAPIResponse(
-        description=DESCRIPTIONS[status], content={"application/json": OpenAPIMediaType(schema=ERROR_REF)}
+        description=MEANINGS[status], content={"application/json": OpenAPIMediaType(schema=ERROR_REF)}
     )
 
 

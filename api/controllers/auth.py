@@ -12,7 +12,7 @@ from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC, SESSION_USER_KEY, current_user
-from api.contract import answers
+from api.openapi import error_responses
 from api.presenters import user_out
 from api.schemas import LoginRequest, RegisterRequest, UserOut
 from core.models import utcnow
@@ -45,7 +45,7 @@ class CredentialsController(Controller):
     path = "/"
     tags = ["auth"]
 
-    @post("/register", operation_id="register", opt=PUBLIC, responses=answers(409))
+    @post("/register", operation_id="register", opt=PUBLIC, responses=error_responses(409))
     async def register(
         self,
         request: Request[Any, Any, Any],
@@ -61,7 +61,7 @@ class CredentialsController(Controller):
         request.set_session({SESSION_USER_KEY: user.id})
         return user_out(user)
 
-    @post("/login", operation_id="login", opt=PUBLIC, status_code=HTTP_200_OK, responses=answers(401))
+    @post("/login", operation_id="login", opt=PUBLIC, status_code=HTTP_200_OK, responses=error_responses(401))
     async def login(
         self,
         request: Request[Any, Any, Any],

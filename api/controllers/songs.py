@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.audio import AudioFile, audio_response
 from api.auth import PUBLIC_READ, current_user, optional_user, requires_role
-from api.contract import answers
+from api.openapi import error_responses
 from api.params import Limit, Offset, OptionalRecordId, RecordId
 from api.presenters import my_song_out, song_for_viewer, song_out, song_review_out, song_submitted
 from api.schemas import (
@@ -128,7 +128,7 @@ class SongController(Controller):
     @post(
         "/api/contests/{contest_id:int}/songs",
         operation_id="submitSong",
-        responses=answers(409),
+        responses=error_responses(409),
         status_code=HTTP_202_ACCEPTED,
         guards=[requires_role(Role.CONTESTANT)],
         request_max_body_size=MAX_UPLOAD_BYTES,
@@ -246,7 +246,7 @@ class SongController(Controller):
     @post(
         "/api/songs/{song_id:int}/withdraw",
         operation_id="withdrawSong",
-        responses=answers(409),
+        responses=error_responses(409),
         status_code=HTTP_200_OK,
     )
     async def withdraw(
@@ -280,7 +280,10 @@ class SongModerationController(Controller):
         return Page(items=[song_review_out(row) for row in rows], limit=limit, offset=offset)
 
     @post(
-        "/{song_id:int}/approve", operation_id="approveSong", responses=answers(409), status_code=HTTP_200_OK
+        "/{song_id:int}/approve",
+        operation_id="approveSong",
+        responses=error_responses(409),
+        status_code=HTTP_200_OK,
     )
     async def approve(
         self,
@@ -295,7 +298,12 @@ class SongModerationController(Controller):
         )
         return song_review_out(song)
 
-    @post("/{song_id:int}/reject", operation_id="rejectSong", responses=answers(409), status_code=HTTP_200_OK)
+    @post(
+        "/{song_id:int}/reject",
+        operation_id="rejectSong",
+        responses=error_responses(409),
+        status_code=HTTP_200_OK,
+    )
     async def reject(
         self,
         request: Request[Any, Any, Any],

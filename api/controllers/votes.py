@@ -13,8 +13,8 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import SIGNED_IN_SESSION, current_user, session_user_id
-from api.contract import answers
 from api.deps import send_jobs
+from api.openapi import error_responses
 from api.params import Limit, Offset, OptionalRecordId, RecordId, VoteId
 from api.presenters import vote_out
 from api.schemas import Page, RemainingOut, VoteOut, VoteRequest
@@ -53,7 +53,7 @@ class VoteController(Controller):
     @post(
         "/api/contests/{contest_id:int}/votes",
         operation_id="castVote",
-        responses=answers(409),
+        responses=error_responses(409),
         status_code=HTTP_201_CREATED,
         opt=SIGNED_IN_SESSION,
     )
@@ -138,7 +138,7 @@ class VoteController(Controller):
     @post(
         "/api/votes/{vote_id:int}/retract",
         operation_id="retractVote",
-        responses=answers(409),
+        responses=error_responses(409),
         status_code=HTTP_200_OK,
     )
     async def retract(

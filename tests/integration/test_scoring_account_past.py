@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Vote, utcnow
 from core.services import scoring
-from tests.integration.conftest import create_account
-from tests.integration.voting import open_contest
+from tests.support.api import create_account
+from tests.support.voting import open_contest
 
 
 def _vote(contest_id: int, song_id: int, voter_id: int, cast_at: datetime, asn: int, device: str) -> Vote:
