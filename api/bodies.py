@@ -38,6 +38,18 @@ def refuse_deep() -> InvalidInput:
     )
 
 
+def _json_numbers(value: Any) -> Any:
+    """``value`` with integral floats as ints: JSON Schema counts ``134.0`` as an integer, msgspec's strict
+    mode does not. (Depth is already bounded, so this recursion is too.)"""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _json_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_numbers(item) for item in value]
+    return value
+
+
 def _body_type(handler: Any) -> Any:
     """The Struct a handler's ``data`` is, or None."""
     data = handler.parsed_fn_signature.parameters.get("data")
@@ -60,7 +72,7 @@ class JsonRequest(Request[Any, Any, Any]):
         body_type = _body_type(self.route_handler)
         if body_type is not None:
             try:
-                msgspec.convert(value, body_type, strict=True)
+                msgspec.convert(_json_numbers(value), body_type, strict=True)
             except msgspec.ValidationError as exc:
                 raise InvalidInput(
                     f"the body does not match its schema: {exc}", code="validation_error"

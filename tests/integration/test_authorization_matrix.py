@@ -202,6 +202,8 @@ REQUESTS: dict[str, Build] = {
     "listMySongs": lambda w, c, o: _fixed(("GET", "/api/me/songs", {})),
     "listSongsForReview": lambda w, c, o: _fixed(("GET", "/api/moderation/songs", {})),
     "createContest": lambda w, c, o: _fixed(("POST", "/api/contests", {"json": _contest_body()})),
+    "searchUsers": lambda w, c, o: _fixed(("GET", "/api/admin/users", {})),
+    "listAuditEntries": lambda w, c, o: _fixed(("GET", "/api/admin/audit", {})),
 }
 
 
@@ -277,6 +279,17 @@ async def _standing(world: World, caller: Caller, whose: str) -> Call:
 @request("leaderboardFeed")
 async def _feed(world: World, caller: Caller, whose: str) -> Call:
     return "GET", f"/api/contests/{(await world.contest()).id}/leaderboard/feed", {"stream": True}
+
+
+@request("listLeaderboardCountries")
+async def _countries(world: World, caller: Caller, whose: str) -> Call:
+    return "GET", f"/api/contests/{(await world.contest()).id}/leaderboard/countries", {}
+
+
+@request("exportFlaggedVotes")
+async def _flagged(world: World, caller: Caller, whose: str) -> Call:
+    contest_id, _ = await _case(world, caller, whose)
+    return "GET", f"/api/moderation/contests/{contest_id}/votes/export", {}
 
 
 @request("exportLeaderboardResults")
