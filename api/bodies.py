@@ -40,11 +40,18 @@ def refuse_deep() -> InvalidInput:
 
 def _json_numbers(value: Any) -> Any:
     """``value`` with integral floats as ints: JSON Schema counts ``134.0`` as an integer, msgspec's strict
-    mode does not. (Depth is already bounded, so this recursion is too.)"""
+    mode does not. Refuses NUL characters on the way: PostgreSQL stores none in text or JSON, and a note
+    holding one answered 500. (Depth is already bounded, so this recursion is too.)"""
     if isinstance(value, float) and value.is_integer():
         return int(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise InvalidInput(
+                "text in the body must not contain NUL characters (\\u0000)", code="nul_character"
+            )
+        return value
     if isinstance(value, dict):
-        return {key: _json_numbers(item) for key, item in value.items()}
+        return {_json_numbers(key): _json_numbers(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_json_numbers(item) for item in value]
     return value
@@ -69,10 +76,11 @@ class JsonRequest(Request[Any, Any, Any]):
             raise refuse_deep() from None
         if too_deep(value):
             raise refuse_deep()
+        checked = _json_numbers(value)
         body_type = _body_type(self.route_handler)
         if body_type is not None:
             try:
-                msgspec.convert(_json_numbers(value), body_type, strict=True)
+                msgspec.convert(checked, body_type, strict=True)
             except msgspec.ValidationError as exc:
                 raise InvalidInput(
                     f"the body does not match its schema: {exc}", code="validation_error"

@@ -90,6 +90,22 @@ def _implied(
     return statuses
 
 
+NO_NUL = "^[^\\x00]*$"
+
+
+def _no_nul(schema: Any) -> None:
+    """Strings in bodies hold no NUL character (api.bodies refuses it): said once per string without a
+    pattern of its own (the patterns that exist leave NUL out already)."""
+    if isinstance(schema, dict):
+        if schema.get("type") == "string" and "pattern" not in schema and "enum" not in schema:
+            schema["pattern"] = NO_NUL
+        for value in schema.values():
+            _no_nul(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _no_nul(value)
+
+
 def _exact_request_schemas(components: Components) -> None:
     """Closed and array-like structs as msgspec, which validates and encodes them, describes them. Litestar's
     version loses the limits inside lists (``roles: [""]`` looked valid), does not say that unknown fields
@@ -104,6 +120,7 @@ def _exact_request_schemas(components: Components) -> None:
     ]
     _, exact = msgspec.json.schema_components(closed, ref_template="#/components/schemas/{name}")
     for name, schema in exact.items():
+        _no_nul(schema)
         if name in components.schemas:
             components.schemas[name] = cast(Schema, schema)  # a plain JSON Schema dict serialises as it is
 

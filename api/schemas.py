@@ -13,7 +13,9 @@ from core.songs.submission import LICENSES
 Email = Annotated[
     str,
     msgspec.Meta(
-        min_length=3, max_length=254, extra_json_schema={"pattern": r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"}
+        min_length=3,
+        max_length=254,
+        extra_json_schema={"pattern": r"^[^@\s\x00]{1,64}@[^@\s\x00]+\.[^@\s\x00]{2,}$"},
     ),
 ]
 Username = Annotated[
@@ -296,7 +298,12 @@ class ModerationDecision(msgspec.Struct, forbid_unknown_fields=True):
 DecisionName = Annotated[str, msgspec.Meta(pattern="^(confirm|clear)$")]
 # Blank notes are refused (note_required): the schema asks for one character Python's strip() keeps.
 Note = Annotated[
-    str, msgspec.Meta(min_length=1, max_length=1000, extra_json_schema={"pattern": r"[^\s\x1c-\x1f\x85]"})
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=1000,
+        extra_json_schema={"pattern": r"^[^\x00]*[^\s\x00\x1c-\x1f\x85][^\x00]*$"},
+    ),
 ]
 
 

@@ -46,6 +46,7 @@ CountryParam = Annotated[
     ),
 ]
 FEED_KEEPALIVE_SECONDS = 15.0
+HIDDEN_BOARD = error_responses(403)  # leaderboard_hidden: public reads of a board hidden until voting ends
 
 
 @dataclass
@@ -105,7 +106,7 @@ class LeaderboardController(Controller):
     path = "/api/contests/{contest_id:int}/leaderboard"
     tags = ["leaderboards"]
 
-    @get("/", operation_id="getLeaderboard", opt=PUBLIC_READ)
+    @get("/", operation_id="getLeaderboard", opt=PUBLIC_READ, responses=HIDDEN_BOARD)
     async def board(
         self,
         request: Request[Any, Any, Any],
@@ -124,7 +125,9 @@ class LeaderboardController(Controller):
         body = board_out(contest_id, code, access, doc, limit=limit, offset=offset)
         return _conditional(request, access, etag, body)
 
-    @get("/songs/{song_id:int}", operation_id="getLeaderboardStanding", opt=PUBLIC_READ)
+    @get(
+        "/songs/{song_id:int}", operation_id="getLeaderboardStanding", opt=PUBLIC_READ, responses=HIDDEN_BOARD
+    )
     async def standing(
         self,
         request: Request[Any, Any, Any],
@@ -158,7 +161,7 @@ class LeaderboardController(Controller):
         codes = await countries.countries_with_votes(db, contest_id)
         return BoardCountriesOut(contest_id=contest_id, countries=codes)
 
-    @get("/history", operation_id="getLeaderboardHistory", opt=PUBLIC_READ)
+    @get("/history", operation_id="getLeaderboardHistory", opt=PUBLIC_READ, responses=HIDDEN_BOARD)
     async def history(
         self,
         request: Request[Any, Any, Any],
@@ -175,7 +178,7 @@ class LeaderboardController(Controller):
         )
         return history_out(contest_id, song_id, access, points)
 
-    @get("/feed", operation_id="leaderboardFeed", opt=PUBLIC_READ)
+    @get("/feed", operation_id="leaderboardFeed", opt=PUBLIC_READ, responses=HIDDEN_BOARD)
     async def feed(
         self,
         request: Request[Any, Any, Any],

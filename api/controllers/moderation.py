@@ -120,6 +120,7 @@ class ModerationController(Controller):
         "/contests/{contest_id:int}/votes/export",
         operation_id="exportFlaggedVotes",
         responses={200: _EXPORT_RESPONSE, **error_responses(400, 401, 403, 404, 429)},
+        opt={"csv_answer": True},
     )
     async def export_flagged_votes(
         self,

@@ -38,6 +38,9 @@ MALFORMED = [
     pytest.param(b"", "validation_error", id="empty"),
     pytest.param(b"[1, 2]", "validation_error", id="an array"),
     pytest.param(b'"text"', "validation_error", id="a string"),
+    # PostgreSQL stores no NUL in text or JSON: a moderator's note holding one answered 500.
+    pytest.param(b'{"login": "a\\u0000b", "password": "x"}', "nul_character", id="NUL in a string"),
+    pytest.param(b'{"login": 5, "password": "x"}', "validation_error", id="a number for a string"),
 ]
 
 
@@ -88,6 +91,25 @@ async def test_malformed_json_is_a_400_naming_the_problem(
     assert response.status_code == 400, response.text
     assert response.json()["code"] == code
     assert response.json()["detail"]
+    assert not server_errors
+
+
+async def test_a_nul_in_a_moderators_note_is_a_400_not_a_500(
+    make_api, db: Any, server_errors: list[Any]
+) -> None:
+    from tests.support.api import PASSWORD, create_account
+
+    name, _ = await create_account(db, "moderator")
+    moderator: Api = await make_api()
+    assert (
+        await moderator.post("/api/auth/login", json={"login": name, "password": PASSWORD})
+    ).status_code == 200
+    contest = await open_contest(db)
+    response = await moderator.post(
+        f"/api/moderation/contests/{contest.id}/case/decision",
+        json={"key": "device:none", "decision": "confirm", "note": "bad\u0000note"},
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "nul_character"), response.text
     assert not server_errors
 
 
