@@ -17,11 +17,14 @@ import asyncpg
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.batching import MicroBatcher
 from core.db_dialect import upsert_for
+from core.errors import DomainError
 from core.models import Contest, DailySongVoteCount, DailyVoteCount, Song, Vote, VoteStatus
 from core.services.users import get_active_user
+from core.settings import DatabaseSettings
 from core.votes.ballot import Ballot, RecordedVote, context_columns
-from core.votes.pg_function import RECORD_VOTE_CALL, record_vote_values
+from core.votes.pg_function import DAY_QUOTA_USED, RECORD_VOTES_CALL, SONG_QUOTA_USED, record_votes_values
 from core.votes.rules import (
     RULE_NAMES,
     Voter,
@@ -44,11 +47,16 @@ class VoteWriter(Protocol):
 
 
 def open_vote_writer(
-    sessionmaker: async_sessionmaker[AsyncSession], raw_pool: asyncpg.Pool | None
+    settings: DatabaseSettings, sessionmaker: async_sessionmaker[AsyncSession], raw_pool: asyncpg.Pool | None
 ) -> VoteWriter:
     """The PostgreSQL function where the plain pool exists (core.db creates it on PostgreSQL only)."""
     if raw_pool is not None:
-        return FunctionVoteWriter(raw_pool)
+        return FunctionVoteWriter(
+            raw_pool,
+            max_batch=settings.vote_batch_size,
+            max_wait=settings.vote_batch_wait_ms / 1000,
+            max_in_flight=settings.vote_batches_in_flight,
+        )
     return OrmVoteWriter(sessionmaker)
 
 
@@ -61,18 +69,21 @@ def recorded(ballot: Ballot, vote_id: int, rules: VotingRules) -> RecordedVote:
     return replace(vote, retractable_until=window)
 
 
-# --- PostgreSQL: two round trips on a plain asyncpg connection ------------------------------------------
+# --- PostgreSQL: the concurrent votes of the process, two round trips and one commit per batch ------------
 
-# Everything the rules need, keyed by the voter: no row means no such (active) account.
-_BALLOT = """
-SELECT u.email_verified, u.created_at,
+# Everything the rules need for each vote of a batch, in the batch's order; no voter columns means no such
+# (active) account.
+_BALLOTS = """
+SELECT u.id AS voter_id, u.email_verified, u.created_at,
        c.status, c.voting_opens_at, c.voting_closes_at, c.votes_per_voter_per_day, c.votes_per_song_per_day,
        c.eligible_countries::text AS eligible_countries, c.allow_unknown_country, c.require_verified_email,
        c.min_account_age_hours, c.retraction_minutes, s.status AS song_status
-FROM users AS u
-LEFT JOIN contests AS c ON c.id = $2
-LEFT JOIN songs AS s ON s.id = $3 AND s.contest_id = c.id
-WHERE u.id = $1 AND u.status = 'active'
+FROM unnest($1::integer[], $2::integer[], $3::integer[])
+     WITH ORDINALITY AS b(voter_id, contest_id, song_id, n)
+LEFT JOIN users AS u ON u.id = b.voter_id AND u.status = 'active'
+LEFT JOIN contests AS c ON c.id = b.contest_id
+LEFT JOIN songs AS s ON s.id = b.song_id AND s.contest_id = c.id
+ORDER BY b.n
 """
 
 
@@ -83,37 +94,92 @@ def rules_from_record(row: asyncpg.Record) -> VotingRules:
     return VotingRules(**values)
 
 
-class FunctionVoteWriter:
-    """Read what the rules need, then take both quotas and insert the vote in one function call (migration
-    0008), all or nothing: a used-up daily quota raises inside it and undoes the per-song count."""
+def _check(ballot: Ballot, row: asyncpg.Record) -> VotingRules:
+    if row["voter_id"] is None:
+        raise not_logged_in()
+    rules = rules_from_record(row) if row["status"] is not None else None
+    voter = Voter(row["email_verified"], row["created_at"])
+    check_ballot(rules, row["song_status"], voter, ballot.context.geo, ballot.now)
+    assert rules is not None
+    return rules
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+
+Outcome = RecordedVote | BaseException
+
+
+class FunctionVoteWriter:
+    """Votes that arrive together are judged and written together: one query reads what the rules need for
+    the whole batch, then one call of ``ovation_record_votes()`` (migration 0010) takes the quotas and inserts
+    every vote that passed, as one statement and one commit. Each vote keeps its own verdict: a refusal by
+    the rules or by a quota reaches only the request that cast it, and a request is answered only after the
+    commit that holds its vote."""
+
+    def __init__(
+        self, pool: asyncpg.Pool, *, max_batch: int = 64, max_wait: float = 0.001, max_in_flight: int = 2
+    ) -> None:
         self._pool = pool
+        self.batcher: MicroBatcher[Ballot, RecordedVote] = MicroBatcher(
+            self._write, max_size=max_batch, max_wait=max_wait, max_in_flight=max_in_flight
+        )
 
     async def cast(self, ballot: Ballot) -> RecordedVote:
+        return await self.batcher.submit(ballot)
+
+    async def _write(self, ballots: list[Ballot]) -> list[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(ballots)
+        passed: list[tuple[int, Ballot, VotingRules]] = []
         async with self._pool.acquire() as connection:
-            row = await connection.fetchrow(_BALLOT, ballot.voter_id, ballot.contest_id, ballot.song_id)
-            if row is None:
-                raise not_logged_in()
-            rules = rules_from_record(row) if row["status"] is not None else None
-            voter = Voter(row["email_verified"], row["created_at"])
-            check_ballot(rules, row["song_status"], voter, ballot.context.geo, ballot.now)
-            assert rules is not None
-            values = record_vote_values(
-                ballot, per_song=rules.votes_per_song_per_day, per_day=rules.votes_per_voter_per_day
+            facts = await connection.fetch(
+                _BALLOTS,
+                [ballot.voter_id for ballot in ballots],
+                [ballot.contest_id for ballot in ballots],
+                [ballot.song_id for ballot in ballots],
             )
-            try:
-                vote_id = await connection.fetchval(RECORD_VOTE_CALL, *values)
-            except asyncpg.RaiseError as error:
-                if error.message == "daily_limit_reached":
-                    raise day_quota_used(rules.votes_per_voter_per_day) from None
-                raise
-        if vote_id < 0:
-            raise song_quota_used(rules.votes_per_song_per_day)
-        return recorded(ballot, vote_id, rules)
+            for index, (ballot, row) in enumerate(zip(ballots, facts, strict=True)):
+                try:
+                    passed.append((index, ballot, _check(ballot, row)))
+                except DomainError as refused:
+                    outcomes[index] = refused
+            if passed:
+                try:
+                    written = await _record(connection, passed)
+                except asyncpg.PostgresError:
+                    # Not a verdict on any one vote (a deadlock with another writer, a song deleted under
+                    # the batch): each vote is written alone, so only a vote that fails by itself fails.
+                    written = [await _record_alone(connection, vote) for vote in passed]
+                for (index, _, _), outcome in zip(passed, written, strict=True):
+                    outcomes[index] = outcome
+        return [outcome for outcome in outcomes if outcome is not None]
 
     async def close(self) -> None:
-        """The pool belongs to the app (core.db), which closes it."""
+        """Lets the batches in flight finish; the pool belongs to the app (core.db), which closes it."""
+        await self.batcher.close()
+
+
+async def _record(
+    connection: asyncpg.Connection, votes: list[tuple[int, Ballot, VotingRules]]
+) -> list[Outcome]:
+    rows = await connection.fetch(
+        RECORD_VOTES_CALL, *record_votes_values([(ballot, rules) for _, ballot, rules in votes])
+    )
+    ids = {row["ordinal"]: row["vote_id"] for row in rows}
+    outcomes: list[Outcome] = []
+    for ordinal, (_, ballot, rules) in enumerate(votes, start=1):
+        vote_id = ids[ordinal]
+        if vote_id == SONG_QUOTA_USED:
+            outcomes.append(song_quota_used(rules.votes_per_song_per_day))
+        elif vote_id == DAY_QUOTA_USED:
+            outcomes.append(day_quota_used(rules.votes_per_voter_per_day))
+        else:
+            outcomes.append(recorded(ballot, vote_id, rules))
+    return outcomes
+
+
+async def _record_alone(connection: asyncpg.Connection, vote: tuple[int, Ballot, VotingRules]) -> Outcome:
+    try:
+        return (await _record(connection, [vote]))[0]
+    except asyncpg.PostgresError as failure:
+        return cast(BaseException, failure)
 
 
 # --- the portable path: one ORM transaction --------------------------------------------------------------
