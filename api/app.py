@@ -23,10 +23,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.auth import RecentUsers, session_auth
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
-from api.controllers.leaderboard import LeaderboardController
+from api.controllers.leaderboard import BoardContext, LeaderboardController
 from api.controllers.moderation import ModerationController
 from api.controllers.ops import OpsController
-from api.controllers.pages import PageController, static_router
+from api.controllers.pages import PageController, static_router, template_config
 from api.controllers.songs import SongController, SongModerationController
 from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
@@ -36,12 +36,13 @@ from api.ratelimit import ADDRESS_LIMIT_ON_ROUTE, account_or_address, rate_limit
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import open_database
 from core.geo import GeoLookup
+from core.jobs.dispatch import Dispatcher
+from core.leaderboard.cache import register_repairs_metric
 from core.logging import configure_logging
 from core.process import freeze_startup_objects
 from core.settings import Settings, get_settings
 from core.storage import open_storage
 from core.votes.writers import open_vote_writer
-from workers.app import check_broker
 
 UNPROTECTED_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/static/"]
 
@@ -87,13 +88,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.vote_writer = open_vote_writer(settings.database, database.sessionmaker, database.raw_pool)
         app.state.geo = GeoLookup.open(settings.geo)  # once per process
         app.state.storage = open_storage(settings)  # upload storage, once per process
+        app.state.dispatcher = Dispatcher.open(settings)  # sends committed jobs to the broker
+        app.state.leaderboard = BoardContext.open(settings)  # board cache client, contest rules memo
+        # The integrity check runs in workers; /metrics of every API process shows what it repaired.
+        register_repairs_metric(settings)
         freeze_startup_objects()
         try:
             yield
         finally:
-            if (board := app.state.get("leaderboard")) is not None:
-                await board.cache.close()  # the live feeds' shared change listener
+            await app.state.leaderboard.cache.close()  # the live feeds' shared change listener
             app.state.geo.close()
+            app.state.dispatcher.close()
             await app.state.vote_writer.close()
             await database.close()
 
@@ -155,7 +160,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {
                 "settings": settings,
-                "broker_check": check_broker,
                 "recent_users": RecentUsers(ttl=settings.http.auth_cache_seconds),
             }
         ),
@@ -170,6 +174,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=UNPROTECTED_PATHS,
         ),
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="Ovation",
             version="0.1.0",

@@ -231,10 +231,10 @@ async def _time_recompute(contest_id: int, runs: int) -> tuple[list[float], int]
     from sqlalchemy import text
 
     from core.db import create_engine, create_sessionmaker
+    from core.leaderboard.cache import RedisBoardCache
+    from core.leaderboard.compute import recompute
     from core.models import utcnow
     from core.process import freeze_startup_objects
-    from core.services import leaderboard
-    from core.services.leaderboard_cache import RedisBoardCache
     from core.settings import DatabaseSettings
 
     engine = create_engine(DatabaseSettings(url=_database_url()))
@@ -250,7 +250,7 @@ async def _time_recompute(contest_id: int, runs: int) -> tuple[list[float], int]
                 await session.execute(text(NEW_VOTES), {"contest_id": contest_id})
                 await session.commit()
                 started = time.perf_counter()
-                result = await leaderboard.recompute(session, cache, contest_id, now=utcnow())
+                result = await recompute(session, cache, contest_id, now=utcnow())
                 timings.append(time.perf_counter() - started)
                 assert result is not None
         async with sessions() as session:
@@ -265,9 +265,9 @@ async def _time_verify(contest_id: int, runs: int) -> list[float]:
     from redis.asyncio import Redis
 
     from core.db import create_engine, create_sessionmaker
+    from core.leaderboard.cache import RedisBoardCache
+    from core.leaderboard.integrity import verify
     from core.models import utcnow
-    from core.services import leaderboard
-    from core.services.leaderboard_cache import RedisBoardCache
     from core.settings import DatabaseSettings
 
     engine = create_engine(DatabaseSettings(url=_database_url()))
@@ -277,7 +277,7 @@ async def _time_verify(contest_id: int, runs: int) -> list[float]:
         for _ in range(runs + 1):
             async with create_sessionmaker(engine)() as session:
                 started = time.perf_counter()
-                findings = await leaderboard.verify(session, cache, [contest_id], now=utcnow())
+                findings = await verify(session, cache, [contest_id], now=utcnow())
                 timings.append(time.perf_counter() - started)
                 assert findings == [], findings  # the tallies and the board are exact
     finally:

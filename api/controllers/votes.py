@@ -103,7 +103,7 @@ class VoteController(Controller):
         # and never enters a batch.
         writer: VoteWriter = state.vote_writer
         vote = await writer.cast(ballot)  # committed when it returns; refusals raise DomainError
-        await send_jobs([scoring_job(contest_id)])
+        await send_jobs(state, [scoring_job(contest_id)])
         return Response(vote_out(vote, vote.retractable_until), status_code=HTTP_201_CREATED, cookies=cookies)
 
     @get("/api/contests/{contest_id:int}/votes/remaining", operation_id="getRemainingVotes")

@@ -18,10 +18,11 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.case_keys import case_kind
 from core.errors import Conflict, InvalidInput, NotFound
 from core.jobs import recompute_job, request_after_commit
 from core.models import AccountStatus, Contest, User, Vote, VoteGroup, VoteStatus, VoteTally
-from core.services import audit
+from core.services import audit, authority
 
 
 class Decision(StrEnum):
@@ -53,10 +54,6 @@ class Case:
     sample_evidence: list[str]
     group: dict[str, Any] | None = None
     effect: list[SongEffect] = field(default_factory=list)
-
-
-def _kind(key: str) -> str:
-    return key.split(":", 1)[0]
 
 
 async def _contest(session: AsyncSession, contest_id: int) -> Contest:
@@ -174,7 +171,7 @@ async def _describe(
         for song_id, extra in per_song.most_common(10)
     ]
     group = None
-    if _kind(key) == "group":
+    if case_kind(key) == "group":
         stored = await session.get(VoteGroup, int(key.split(":", 1)[1]))
         if stored is not None:
             group = {
@@ -187,7 +184,7 @@ async def _describe(
             }
     return Case(
         key=key,
-        kind=_kind(key),
+        kind=case_kind(key),
         votes=votes,
         accounts=accounts,
         first_cast_at=first,
@@ -218,6 +215,20 @@ async def decide_case(
 ) -> int:
     note = _check_note(note)
     await _contest(session, contest_id)
+    actor = await authority.load_actor(session, moderator_id)
+    voters = await session.scalars(
+        select(User).where(
+            User.id.in_(
+                select(Vote.voter_id).where(
+                    Vote.contest_id == contest_id,
+                    Vote.case_key == case_key,
+                    Vote.status == VoteStatus.SUSPICIOUS,
+                )
+            )
+        )
+    )
+    for voter in sorted(voters.unique(), key=lambda voter: voter.id != actor.id):  # own votes named first
+        authority.check_may_act_on(actor, voter, "judge the votes of")
     result = await session.execute(
         update(Vote)
         .where(Vote.contest_id == contest_id, Vote.case_key == case_key, Vote.status == VoteStatus.SUSPICIOUS)
@@ -250,6 +261,10 @@ async def decide_vote(
         raise NotFound("no such vote", code="vote_not_found")
     if vote.status not in (VoteStatus.SUSPICIOUS, VoteStatus.VALID, VoteStatus.CLEARED, VoteStatus.REJECTED):
         raise Conflict(f"a {vote.status} vote cannot be decided yet", code="vote_not_scored")
+    actor = await authority.load_actor(session, moderator_id)
+    voter = await session.get(User, vote.voter_id)
+    if voter is not None:  # always there: an account with votes cannot be deleted (RESTRICT)
+        authority.check_may_act_on(actor, voter, "judge the votes of")
     previous = vote.status
     vote.status = _OUTCOME[decision]
     vote.reviewed_by_id, vote.reviewed_at, vote.review_note = moderator_id, now, note
@@ -271,9 +286,13 @@ async def void_account(
 ) -> int:
     """Reject every vote of an account (all contests), and optionally ban it. Returns the votes voided."""
     note = _check_note(note)
+    if ban:
+        await authority.lock_admins(session)
+    actor = await authority.load_actor(session, moderator_id)
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("no such user", code="user_not_found")
+    authority.check_may_act_on(actor, user, "ban" if ban else "void the votes of")
     result = await session.execute(
         update(Vote)
         .where(Vote.voter_id == user_id, Vote.status != VoteStatus.REJECTED)

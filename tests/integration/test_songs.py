@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict
+from core.jobs import SWEEP_TASK, Job
 from core.models import AuditEntry, Song, SongStatus, User
-from core.services import songs
 from core.settings import Settings
+from core.songs import processing, submission
 from core.storage import open_storage
 from tests.integration.conftest import PASSWORD, TEST_ENV, Api, create_account
 from tests.integration.songs_helpers import (
@@ -38,6 +39,7 @@ from tests.integration.songs_helpers import (
     upload,
     wait_for_song,
 )
+from tests.support.jobs import send_job
 from uploads import key_for_sha256
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -477,12 +479,12 @@ async def test_entry_limit_holds_for_concurrent_uploads(
     async def submit() -> str:
         async with make_session() as session:
             try:
-                await songs.submit_song(
+                await submission.submit_song(
                     session,
                     storage,
                     contest_id=contest["id"],
                     contestant=user,
-                    details=songs.SongDetails(title="Race", artist_name="Racer"),
+                    details=submission.SongDetails(title="Race", artist_name="Racer"),
                     body=body(),
                     declared_size=None,
                     now=datetime.now(UTC),
@@ -496,7 +498,7 @@ async def test_entry_limit_holds_for_concurrent_uploads(
     finally:
         await engine.dispose()
     assert sorted(outcomes) == ["accepted", "entry_limit_reached"]
-    count = await songs.count_entries(db, contest_id=contest["id"], contestant_id=user_id)
+    count = await submission.count_entries(db, contest_id=contest["id"], contestant_id=user_id)
     assert count == 1
 
 
@@ -624,15 +626,13 @@ async def test_near_duplicate_reencode_goes_to_review_and_moderators_decide(
 async def test_a_crashed_run_is_swept_and_redone_from_scratch(
     admin_api: Api, contestant: Api, db: AsyncSession, settings: Settings, song_files: SongFiles
 ) -> None:
-    from workers.app import celery_app
-
     contest = await open_contest(admin_api)
     me = (await contestant.get("/api/auth/me")).json()
     storage = open_storage(settings)
     # What a worker killed mid-run leaves behind: processing, not processed, claimed long ago, file waiting.
     data = (await fresh(song_files.b_mp3)).read_bytes()
 
-    long_ago = datetime.now(UTC) - songs.PROCESSING_LEASE - timedelta(minutes=1)
+    long_ago = datetime.now(UTC) - processing.PROCESSING_LEASE - timedelta(minutes=1)
     song = Song(
         contest_id=contest["id"],
         contestant_id=me["id"],
@@ -649,9 +649,9 @@ async def test_a_crashed_run_is_swept_and_redone_from_scratch(
     )
     db.add(song)
     await db.commit()
-    songs.incoming_path(storage, song.id).write_bytes(data)
+    submission.incoming_path(storage, song.id).write_bytes(data)
 
-    celery_app.send_task("ovation.ops.sweep")
+    send_job(Job(SWEEP_TASK))
     done = await wait_for_song(contestant, song.id)
     assert done["status"] == "approved", done
     await db.refresh(song)
@@ -659,5 +659,5 @@ async def test_a_crashed_run_is_swept_and_redone_from_scratch(
     assert song.processed_at is not None
 
     # Re-running the task on a processed song changes nothing.
-    result = await songs.process_song(db, storage, song.id, now=datetime.now(UTC))
+    result = await processing.process_song(db, storage, song.id, now=datetime.now(UTC))
     assert result == "already_processed"
