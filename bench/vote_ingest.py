@@ -588,13 +588,20 @@ async def run_floor(
     pool = await asyncpg.create_pool(url, min_size=FLOOR_POOL, max_size=FLOOR_POOL, reset=reset)
     assert pool is not None
     cursor = iter(rows)
+    versions: dict[int, int] = {}
+    contest_version = 0
+    if with_counters:  # the row versions the API's rules cache would pass (migration 0010)
+        contest_version = await pool.fetchval("SELECT xmin FROM contests WHERE id = $1", rows[0][0])
+        songs = await pool.fetch("SELECT id, xmin FROM songs WHERE contest_id = $1", rows[0][0])
+        versions = {song["id"]: song["xmin"] for song in songs}
 
     async def caller() -> None:
         for row in cursor:
             if not with_counters:
                 await pool.fetchval(INSERT_VOTE, *row)
                 continue
-            values = [[value] for value in (*row[:5], 1, limit, *row[5:])]
+            checks = (contest_version, versions[row[1]], False, row[3])
+            values = [[value] for value in (*row[:5], 1, limit, *checks, *row[5:])]
             written = await pool.fetch(RECORD_VOTES_CALL, *values)
             assert written[0]["vote_id"] > 0
 
@@ -624,8 +631,14 @@ PROFILE_RULES: list[tuple[str, re.Pattern[str]]] = [
     ("rate limits: middleware itself", re.compile(r"^(Atomic)?RateLimitMiddleware\.")),
     ("vote: rules check (check_ballot)", re.compile(r"^check_ballot ")),
     ("vote: asyncpg pool acquire/release", re.compile(r"^(Pool|PoolConnectionHolder|PoolAcquireContext)\.")),
-    ("vote: batch facts read + record_votes call", re.compile(r"^(FunctionVoteWriter\.|_record |_check )")),
-    ("vote: plain values out (rules_from_record, recorded)", re.compile(r"^(rules_from_record|recorded) ")),
+    (
+        "vote: rules from the cache, record_votes call",
+        re.compile(r"^(FunctionVoteWriter\.|_record|RulesCache\.)"),
+    ),
+    (
+        "vote: call values and results (record_votes_values, recorded)",
+        re.compile(r"^(record_votes_values|_vote_values|recorded|rules_from_record) "),
+    ),
     ("micro-batching (futures, hand-off)", re.compile(r"^MicroBatcher\.")),
     ("vote: portable ORM path", re.compile(r"^OrmVoteWriter\.")),
     ("GeoIP lookup", re.compile(r"^(GeoLookup|Reader)\.")),

@@ -212,3 +212,54 @@ async def test_two_processes_writing_the_same_voters_admit_exactly_the_quota(
             await writer.close()
         for database in databases:
             await database.close()
+
+
+async def test_remembered_rules_meet_every_change_made_behind_their_back(
+    db: AsyncSession, settings: Settings
+) -> None:
+    # The writer remembers contests' rules and songs' statuses; a change made anywhere (here a plain UPDATE,
+    # as another process would make it) refuses the next vote as the rules say, and a song approved after
+    # the rules were read takes votes at once.
+    _needs_postgresql()
+    database = await open_database(settings.database)
+    assert database.raw_pool is not None
+    writer = FunctionVoteWriter(database.raw_pool, max_wait=0.0)
+    try:
+        contest = await open_contest(db, songs=3, votes_per_voter_per_day=10, votes_per_song_per_day=1)
+        first, second, third = contest.song_ids
+        voters = [(await create_account(db))[1] for _ in range(6)]
+
+        async def outcome(voter: int, song: int) -> str:
+            try:
+                await writer.cast(Ballot(contest.id, song, voter, CONTEXT, datetime.now(UTC)))
+            except DomainError as refused:
+                return refused.code
+            return "vote"
+
+        assert await outcome(voters[0], first) == "vote"  # the contest is remembered from here on
+        assert writer.rules.get(contest.id) is not None
+        await db.execute(text("UPDATE songs SET status = 'withdrawn' WHERE id = :id"), {"id": first})
+        await db.commit()
+        assert await outcome(voters[1], first) == "song_not_votable"
+        await db.execute(text("UPDATE songs SET status = 'pending_review' WHERE id = :id"), {"id": third})
+        await db.commit()
+        assert await outcome(voters[1], third) == "song_not_votable"
+        await db.execute(text("UPDATE songs SET status = 'approved' WHERE id = :id"), {"id": third})
+        await db.commit()
+        assert await outcome(voters[1], third) == "vote"
+        # The account is read with the write: a ban or a missing verification applies to the next vote.
+        await db.execute(text("UPDATE users SET status = 'banned' WHERE id = :id"), {"id": voters[2]})
+        await db.execute(
+            text("UPDATE contests SET require_verified_email = true WHERE id = :id"), {"id": contest.id}
+        )
+        await db.execute(text("UPDATE users SET email_verified = false WHERE id = :id"), {"id": voters[3]})
+        await db.commit()
+        assert await outcome(voters[2], second) == "not_authenticated"
+        assert await outcome(voters[3], second) == "email_not_verified"
+        assert await outcome(voters[4], second) == "vote"
+        await db.execute(text("UPDATE contests SET status = 'closed' WHERE id = :id"), {"id": contest.id})
+        await db.commit()
+        assert await outcome(voters[5], second) == "voting_closed"
+    finally:
+        await writer.close()
+        await database.close()
