@@ -39,6 +39,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.common import database_dsn, recreate_database, sqlalchemy_url
+
 ADMIN_DSN = os.environ.get("OVATION_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Not db 14: bench.vote_ingest flushes that one.
 REDIS_URL = os.environ.get("OVATION_BENCH_REDIS", "redis://127.0.0.1:6379/13")
@@ -52,8 +54,7 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 
 
 def _database_url() -> str:
-    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/{DATABASE}"
+    return sqlalchemy_url(database_dsn(ADMIN_DSN, DATABASE))
 
 
 async def _recreate_database() -> None:
@@ -65,16 +66,11 @@ async def _recreate_database() -> None:
         await client.flushdb()
     finally:
         await client.aclose()
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
+    await recreate_database(ADMIN_DSN, DATABASE)
 
 
 def _raw_dsn() -> str:
-    return ADMIN_DSN.rsplit("/", 1)[0] + f"/{DATABASE}"
+    return database_dsn(ADMIN_DSN, DATABASE)
 
 
 async def _load(votes: int) -> int:

@@ -32,10 +32,12 @@ from core.leaderboard.cache import (
 )
 from core.models import Contest, LeaderboardEntry, LeaderboardRepair, Song, SongStatus, Vote, utcnow
 from core.settings import get_settings
-from tests.integration.conftest import BACKENDS, Api, create_account
-from tests.integration.processes import free_port, process_env
-from tests.integration.voting import OpenContest, eventually, open_contest, vote
+from tests.support.api import Api, create_account
+from tests.support.environment import BACKENDS
 from tests.support.jobs import send_job
+from tests.support.net import free_port
+from tests.support.processes import process_env
+from tests.support.voting import OpenContest, eventually, open_contest, vote
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
@@ -541,7 +543,7 @@ async def test_results_export_counts_every_status_for_staff_only(
     await api.register()
     assert (await api.get(url)).status_code == 403
 
-    from tests.integration.conftest import PASSWORD
+    from tests.support.api import PASSWORD
 
     name, _ = await create_account(db, "moderator")
     moderator = await make_api()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from api.app import create_app
 from core.jobs import Job, request_after_commit, send_all, take_committed
 from core.models import WorkerHeartbeat
-from tests.integration.conftest import Api
+from tests.support.api import Api
 from tests.support.jobs import send_job
 
 

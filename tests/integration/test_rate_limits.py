@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from api.app import create_app
 from api.stores import FailOpenStore, RateLimitStore
-from tests.integration.conftest import Api, unique_name
+from tests.support.api import Api, unique_name
 
 UNAVAILABLE = "ovation_rate_limit_store_unavailable"
 

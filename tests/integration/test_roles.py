@@ -21,9 +21,10 @@ from core import migrate
 from core.db import create_engine, create_sessionmaker
 from core.models import AuditEntry, User, UserRole, Vote
 from core.settings import DatabaseSettings, Settings
-from tests.integration.conftest import BACKENDS, PASSWORD, Api, create_account
-from tests.integration.services import TEST_DATABASE, recreate_database
-from tests.integration.voting import open_contest, valid_vote
+from tests.support.api import PASSWORD, Api, create_account
+from tests.support.environment import BACKENDS
+from tests.support.services import TEST_DATABASE, recreate_database
+from tests.support.voting import open_contest, valid_vote
 
 
 async def _signed_in(make_api: Any, db: AsyncSession, *roles: str) -> tuple[Api, int]:

@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,8 +25,11 @@ from core.models import AuditEntry, Song, SongStatus, User
 from core.settings import Settings
 from core.songs import processing, submission
 from core.storage import open_storage
-from tests.integration.conftest import PASSWORD, TEST_ENV, Api, create_account
-from tests.integration.songs_helpers import (
+from tests.support.api import PASSWORD, Api, create_account
+from tests.support.environment import TEST_ENV
+from tests.support.jobs import send_job
+from tests.support.net import free_port
+from tests.support.songs import (
     SongFiles,
     contest_rules,
     fresh,
@@ -39,7 +41,6 @@ from tests.integration.songs_helpers import (
     upload,
     wait_for_song,
 )
-from tests.support.jobs import send_job
 from uploads import key_for_sha256
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -223,16 +224,9 @@ async def test_file_over_the_contest_cap_is_413(
 # --- a real uvicorn server: the cap is enforced while the body streams in (no Content-Length) -------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def live_api(settings: Settings) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = open(settings.data_dir / "live-api.log", "wb")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
         [sys.executable, "-m", "ovation", "api", "--port", str(port)],

@@ -20,11 +20,12 @@ from core.leaderboard.counting import COUNTED_VOTE, COUNTED_VOTE_SQL, is_counted
 from core.models import COUNTED_STATUSES, LeaderboardRepair, Vote, VoteTally, utcnow
 from core.services import scoring
 from core.settings import DatabaseSettings, get_settings
-from tests.integration.conftest import BACKENDS, Api, create_account
 from tests.integration.test_leaderboard import add_votes, board, ranks, recompute_now
 from tests.integration.test_moderation import _bot_votes, _moderator, _scored
-from tests.integration.voting import OpenContest, eventually, open_contest, seed_vote_ring, vote
+from tests.support.api import Api, create_account
+from tests.support.environment import BACKENDS
 from tests.support.jobs import send_job
+from tests.support.voting import OpenContest, eventually, open_contest, seed_vote_ring, vote
 
 Tallies = dict[tuple[int, str], tuple[int, int]]  # (song, country) -> (weighted votes, counted votes)
 

@@ -18,8 +18,9 @@ from core.settings import Settings
 from core.votes.ballot import Ballot, RecordedVote, VoteContext
 from core.votes.pg_function import RECORD_VOTES_ARGUMENTS
 from core.votes.writers import FunctionVoteWriter, OrmVoteWriter, VoteWriter
-from tests.integration.conftest import BACKENDS, create_account
-from tests.integration.voting import open_contest
+from tests.support.api import create_account
+from tests.support.environment import BACKENDS
+from tests.support.voting import open_contest
 
 CONTEXT = VoteContext(
     ip="198.51.100.7",
