@@ -520,7 +520,7 @@ async def run_paced(fixture: Fixture, port: int, start: int, *, rate: float, sec
 
 # --- the floor -------------------------------------------------------------------------------------------
 
-# The API's own write (migration 0010), here with one vote per call: both quotas and the INSERT.
+# The API's own write (migration 0011), here with one vote per call: both quotas and the INSERT.
 
 
 def floor_rows(fixture: Fixture, start: int, count: int, day: date) -> list[tuple[Any, ...]]:
@@ -571,7 +571,7 @@ async def run_floor(
     cursor = iter(rows)
     versions: dict[int, int] = {}
     contest_version = 0
-    if with_counters:  # the row versions the API's rules cache would pass (migration 0010)
+    if with_counters:  # the row versions the API's rules cache would pass (migration 0011)
         contest_version = await pool.fetchval("SELECT xmin FROM contests WHERE id = $1", rows[0][0])
         songs = await pool.fetch("SELECT id, xmin FROM songs WHERE contest_id = $1", rows[0][0])
         versions = {song["id"]: song["xmin"] for song in songs}
@@ -1022,7 +1022,7 @@ def main(argv: list[str] | None = None) -> int:
     tx_rows = [(*row[:4], day + timedelta(days=2), *row[5:]) for row in rows]
     try:
         tx_seconds = uvloop.run(run_floor(url, tx_rows, with_counters=True, limit=args.songs))
-    except asyncpg.UndefinedFunctionError:  # an --api-root from before migration 0010
+    except asyncpg.UndefinedFunctionError:  # an --api-root from before migration 0011
         tx_seconds = float("nan")
     default_seconds = uvloop.run(
         run_floor(url, rows, with_counters=False, limit=args.songs, reset_query=True)

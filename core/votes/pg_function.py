@@ -1,4 +1,4 @@
-"""The call of ``ovation_record_votes()``, the PL/pgSQL function migration 0010 installs, built from one
+"""The call of ``ovation_record_votes()``, the PL/pgSQL function migration 0011 installs, built from one
 definition of its arguments (tests/integration/test_vote_writers.py checks it against the installed one)."""
 
 from __future__ import annotations

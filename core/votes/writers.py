@@ -93,7 +93,7 @@ Outcome = RecordedVote | BaseException
 class FunctionVoteWriter:
     """Votes that arrive together are judged and written together. The contest's rules and the songs'
     statuses come from the process's :class:`RulesCache`; one call of ``ovation_record_votes()`` (migration
-    0010) then checks the accounts and that those rules are still current, takes the quotas and inserts every
+    0011) then checks the accounts and that those rules are still current, takes the quotas and inserts every
     vote, as one statement and one commit. Votes the remembered rules would refuse, and votes the function
     sends back, are judged from a fresh read (``facts.BALLOTS``), so each refusal is the one the rules give
     for the database as it is. Each request is answered only after the commit that holds its vote."""

@@ -46,7 +46,7 @@ async def test_the_call_matches_the_function_the_migration_installs(db: AsyncSes
         " WHERE proname IN ('ovation_record_vote', 'ovation_record_votes')"
     )
     installed = [tuple(row) for row in (await db.execute(query)).all()]
-    # Only the batch function: the single-vote one (migration 0008) was replaced by migration 0010.
+    # Only the batch function: the single-vote one (migration 0008) was replaced by migration 0011.
     arguments = ", ".join(f"{name} {kind}" for name, kind, _ in RECORD_VOTES_ARGUMENTS)
     assert installed == [("ovation_record_votes", arguments)]
 
