@@ -238,7 +238,11 @@ async def test_remembered_rules_meet_every_change_made_behind_their_back(
             return "vote"
 
         assert await outcome(voters[0], first) == "vote"  # the contest is remembered from here on
-        assert writer.rules.get(contest.id) is not None
+        remembered = writer.rules.get(contest.id)
+        assert remembered is not None
+        # Votes taking votes and locks on the contest and song rows leave their versions as they were.
+        assert await outcome(voters[5], second) == "vote"
+        assert writer.rules.get(contest.id) is remembered
         await db.execute(text("UPDATE songs SET status = 'withdrawn' WHERE id = :id"), {"id": first})
         await db.commit()
         assert await outcome(voters[1], first) == "song_not_votable"
