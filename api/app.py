@@ -12,7 +12,6 @@ from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
@@ -21,6 +20,7 @@ from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.auth import RecentUsers, session_auth
+from api.controllers.audit import AuditController
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.leaderboard import BoardContext, LeaderboardController
@@ -31,6 +31,7 @@ from api.controllers.songs import SongController, SongModerationController
 from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
 from api.deps import provide_db
+from api.docs_ui import docs_assets_router, docs_render_plugin
 from api.errors import EXCEPTION_HANDLERS
 from api.ratelimit import ADDRESS_LIMIT_ON_ROUTE, account_or_address, rate_limit, rate_limit_config
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
@@ -149,12 +150,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ContestController,
             LeaderboardController,
             UserAdminController,
+            AuditController,
             ModerationController,
             votes,
             SongController,
             SongModerationController,
             PageController,  # the web pages (GET / is the home page)
             static_router(),
+            docs_assets_router(),
         ],
         lifespan=[lifespan],
         state=State(
@@ -180,7 +183,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="0.1.0",
             description="Song contests: uploads, public votes, explainable fraud review, leaderboards.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[docs_render_plugin()],  # its assets served by the app: works offline
         ),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
         request_max_body_size=1024 * 1024,

@@ -58,6 +58,12 @@ class RunningPlatform:
     admin_password: str
     contest_id: int
     log: Path
+    env: dict[str, str]
+    cwd: Path
+
+    def ovation(self, *args: str, **extra_env: str) -> str:
+        """Run an ``ovation`` command against this platform's data (e.g. ``users create``)."""
+        return _ovation({**self.env, **extra_env}, self.cwd, *args)
 
 
 def _ovation(env: dict[str, str], cwd: Path, *args: str) -> str:
@@ -99,7 +105,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     # recorded (one made before a package gained its __init__.py maps it as a namespace package).
     pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.update(
-        OVATION_DATA_DIR=str(data), OVATION_LOG_JSON="false", PYTHONUNBUFFERED="1", PYTHONPATH=pythonpath
+        OVATION_DATA_DIR=str(data),
+        OVATION_LOG_JSON="false",
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=pythonpath,
+        # The journeys log in a burst of scripted voters from this one address.
+        OVATION_CREDENTIAL_RATE_LIMIT_PER_MINUTE="1000",
+        # A history snapshot at every change, so that the rank chart has points within a test.
+        OVATION_LEADERBOARD_SNAPSHOT_MINUTES="0",
     )
     # An empty working folder: a developer's ./.env must not point the test at another database, and the
     # data folder cannot serve (`python -m` puts the cwd first on sys.path, and its uploads/ folder would
@@ -143,6 +156,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
             admin_password=admin.group(2),
             contest_id=int(contest.group(1)),
             log=log,
+            env=env,
+            cwd=cwd,
         )
     finally:
         _stop(process)
