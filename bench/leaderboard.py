@@ -86,7 +86,7 @@ async def _load(votes: int) -> int:
         await connection.copy_records_to_table(
             "users",
             records=[
-                (f"bench{i}@example.com", f"bench{i:06d}", "x", True, "active", 0, now) for i in range(VOTERS)
+                (f"bench{i}@example.com", f"bench{i:06d}", "x", True, "active", now) for i in range(VOTERS)
             ],
             columns=[
                 "email",
@@ -94,7 +94,6 @@ async def _load(votes: int) -> int:
                 "password_hash",
                 "email_verified",
                 "status",
-                "failed_login_count",
                 "created_at",
             ],
         )
