@@ -11,6 +11,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
@@ -20,7 +21,7 @@ from litestar.types import ASGIApp
 from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from api.auth import RecentUsers, session_auth
+from api.auth import CSRF_COOKIE, RecentUsers, session_auth
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.leaderboard import LeaderboardController
@@ -30,6 +31,7 @@ from api.controllers.pages import PageController, static_router
 from api.controllers.songs import SongController, SongModerationController
 from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
+from api.csrf import SessionBoundCSRFMiddleware
 from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
 from api.ratelimit import account_or_address, rate_limit
@@ -106,9 +108,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
             rate_limit(settings.http.rate_limit_per_minute, "rate_limit", exclude=UNPROTECTED_PATHS)
         )
     middleware.append(PrometheusConfig(app_name="ovation", prefix="ovation", group_path=True).middleware)
+    # Last, so inside the session middleware (which on_app_init puts first): tokens are bound to the session.
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=settings.http.secure_cookies,
+        cookie_samesite="lax",
+        exclude=UNPROTECTED_PATHS,
+    )
+    middleware.append(DefineMiddleware(SessionBoundCSRFMiddleware, config=csrf))
 
     # Credential guessing from one address is slowed down here; the account itself locks after repeated
-    # failures (core.services.users.authenticate).
+    # failures (core.services.login).
     credentials = Router(
         path="/api/auth",
         route_handlers=[CredentialsController],
@@ -154,12 +165,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=_stores(settings, sessions),
         middleware=middleware,
         on_app_init=[auth.on_app_init],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_secure=settings.http.secure_cookies,
-            cookie_samesite="lax",
-            exclude=UNPROTECTED_PATHS,
-        ),
         exception_handlers=EXCEPTION_HANDLERS,
         openapi_config=OpenAPIConfig(
             title="Ovation",
