@@ -75,7 +75,11 @@ class HttpSettings:
     # Peers allowed to set X-Forwarded-For (reverse proxies). Anyone else's header is ignored.
     trusted_proxies: tuple[str, ...] = ()
     secure_cookies: bool = False
+    # Failed logins allowed per account (and per known device of it) before each further attempt waits:
+    # first login_delay_seconds, doubling with every failure up to login_lockout_seconds.
     login_max_failures: int = 5
+    login_address_max_failures: int = 20  # the same per client address
+    login_delay_seconds: int = 15
     login_lockout_seconds: int = 900
     rate_limit_per_minute: int = 600
     credential_rate_limit_per_minute: int = 20
@@ -167,6 +171,8 @@ def load_settings() -> Settings:
         trusted_proxies=_env_list("TRUSTED_PROXIES"),
         secure_cookies=_env_bool("SECURE_COOKIES", False),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+        login_address_max_failures=_env_int("LOGIN_ADDRESS_MAX_FAILURES", 20),
+        login_delay_seconds=_env_int("LOGIN_DELAY_SECONDS", 15),
         login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 900),
         rate_limit_per_minute=_env_int("RATE_LIMIT_PER_MINUTE", 600),
         credential_rate_limit_per_minute=_env_int("CREDENTIAL_RATE_LIMIT_PER_MINUTE", 20),

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
@@ -11,11 +10,14 @@ from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import PUBLIC, SESSION_USER_KEY, current_user
+from api.auth import PUBLIC, current_user, sign_in, sign_out
+from api.devices import device_of
 from api.presenters import user_out
 from api.schemas import LoginRequest, RegisterRequest, UserOut
 from core.models import utcnow
-from core.services import users
+from core.net import normalize_ip
+from core.services import login, users
+from core.services.login import LoginAttempt, LoginPolicy, address_bucket
 from core.services.users import SELF_SERVICE_ROLES
 
 
@@ -31,7 +33,7 @@ class SessionController(Controller):
 
     @post("/logout", operation_id="logout", status_code=HTTP_204_NO_CONTENT)
     async def logout(self, request: Request[Any, Any, Any]) -> None:
-        request.clear_session()
+        sign_out(request)
 
     @get("/me", operation_id="getCurrentUser")
     async def me(self, request: Request[Any, Any, Any]) -> UserOut:
@@ -57,7 +59,7 @@ class CredentialsController(Controller):
             db, email=data.email, username=data.username, password=data.password, roles=data.roles
         )
         await db.commit()
-        request.set_session({SESSION_USER_KEY: user.id})
+        sign_in(request, user)
         return user_out(user)
 
     @post("/login", operation_id="login", opt=PUBLIC, status_code=HTTP_200_OK)
@@ -67,16 +69,18 @@ class CredentialsController(Controller):
         state: State,
         data: JSONBody[LoginRequest],
         db: NamedDependency[AsyncSession],
-    ) -> UserOut:
-        http = state.settings.http
-        user = await users.authenticate(
-            db,
+    ) -> Response[UserOut]:
+        """Log in with email or username. Failed attempts slow down further ones per account and per
+        address; a browser that logged in to the account before has a budget of its own."""
+        settings = state.settings
+        device_id, device_cookie = device_of(request, settings)
+        attempt = LoginAttempt(
             login=data.login,
             password=data.password,
+            address=address_bucket(normalize_ip(request.client.host if request.client else None)),
+            device_id=device_id,
             now=utcnow(),
-            max_failures=http.login_max_failures,
-            lockout=timedelta(seconds=http.login_lockout_seconds),
         )
-        request.clear_session()
-        request.set_session({SESSION_USER_KEY: user.id})
-        return user_out(user)
+        user = await login.log_in(db, attempt, LoginPolicy.of(settings.http))
+        sign_in(request, user)
+        return Response(user_out(user), cookies=[device_cookie] if device_cookie else [])

@@ -1,18 +1,16 @@
-"""Accounts: registration, authentication with lockout, roles."""
+"""Accounts: creation, validation of addresses and names, roles. Logging in is core.services.login."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import passwords
-from core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, Throttled
+from core.errors import Conflict, InvalidInput, NotFound
 from core.models import AccountStatus, Role, User, UserRole
 from core.services import audit
 
@@ -100,56 +98,6 @@ async def create_user(
         target_id=user.id,
         details={"roles": sorted(role_set)},
     )
-    return user
-
-
-async def authenticate(
-    session: AsyncSession,
-    *,
-    login: str,
-    password: str,
-    now: datetime,
-    max_failures: int,
-    lockout: timedelta,
-) -> User:
-    """Check credentials. Repeated failures lock the account for a while, whatever the password then."""
-    login = login.strip().lower()
-    user = await session.scalar(
-        select(User)
-        .where((func.lower(User.email) == login) | (func.lower(User.username) == login))
-        .with_for_update(of=User)
-    )
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        retry_after = math.ceil((user.locked_until - now).total_seconds())
-        raise Throttled(
-            "too many failed logins: try again later", retry_after=retry_after, code="account_locked"
-        )
-    valid = await passwords.verify_password(password, user.password_hash if user else None)
-    if user is None:
-        raise NotAuthenticated("wrong email/username or password", code="invalid_credentials")
-    if not valid:
-        user.failed_login_count += 1
-        if user.failed_login_count >= max_failures:
-            user.locked_until = now + lockout
-            user.failed_login_count = 0
-            audit.record(
-                session,
-                actor_id=None,
-                action="user.locked",
-                target_type="user",
-                target_id=user.id,
-                details={"until": user.locked_until.isoformat()},
-            )
-        await session.commit()
-        raise NotAuthenticated("wrong email/username or password", code="invalid_credentials")
-    if user.status == AccountStatus.BANNED:
-        raise NotAuthenticated("this account is banned", code="account_banned")
-    user.failed_login_count = 0
-    user.locked_until = None
-    user.last_login_at = now
-    if passwords.needs_rehash(user.password_hash):  # parameters were raised since this hash was made
-        user.password_hash = await passwords.hash_password(password)
-    await session.commit()
     return user
 
 

@@ -150,7 +150,7 @@ async def test_banned_account_loses_its_session_and_cannot_log_in(api: Api, db) 
     await db.commit()
     assert (await api.get("/api/auth/me")).status_code == 401
     response = await api.post("/api/auth/login", json={"login": user["username"], "password": PASSWORD})
-    assert response.status_code == 401
+    assert response.status_code == 401, response.text
     assert response.json()["code"] == "account_banned"
 
 
