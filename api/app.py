@@ -24,10 +24,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.auth import CSRF_COOKIE, RecentUsers, session_auth
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
-from api.controllers.leaderboard import LeaderboardController
+from api.controllers.leaderboard import BoardContext, LeaderboardController
 from api.controllers.moderation import ModerationController
 from api.controllers.ops import OpsController
-from api.controllers.pages import PageController, static_router
+from api.controllers.pages import PageController, static_router, template_config
 from api.controllers.songs import SongController, SongModerationController
 from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
@@ -36,13 +36,15 @@ from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
 from api.ratelimit import account_or_address, rate_limit
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
-from core.db import create_engine, create_raw_pool, create_sessionmaker
+from core.db import open_database
 from core.geo import GeoLookup
+from core.jobs.dispatch import Dispatcher
 from core.logging import configure_logging
 from core.process import freeze_startup_objects
+from core.services.leaderboard_cache import register_repairs_metric
 from core.settings import Settings, get_settings
 from core.storage import open_storage
-from workers.app import check_broker
+from core.votes.writers import open_vote_writer
 
 UNPROTECTED_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/static/"]
 
@@ -80,23 +82,27 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncGenerator[None, None]:
-        engine = create_engine(settings.database)
-        app.state.engine = engine
-        app.state.sessionmaker = create_sessionmaker(engine)
-        app.state.raw_pool = await create_raw_pool(settings.database)  # None off PostgreSQL
-        sessions.bind(app.state.sessionmaker, app.state.raw_pool)
+        database = await open_database(settings.database)
+        app.state.engine = database.engine
+        app.state.sessionmaker = database.sessionmaker
+        sessions.bind(database.sessionmaker, database.raw_pool)
+        # Chosen once: the PostgreSQL function on the plain pool, or the ORM transaction.
+        app.state.vote_writer = open_vote_writer(database.sessionmaker, database.raw_pool)
         app.state.geo = GeoLookup.open(settings.geo)  # once per process
         app.state.storage = open_storage(settings)  # upload storage, once per process
+        app.state.dispatcher = Dispatcher.open(settings)  # sends committed jobs to the broker
+        app.state.leaderboard = BoardContext.open(settings)  # board cache client, contest rules memo
+        # The integrity check runs in workers; /metrics of every API process shows what it repaired.
+        register_repairs_metric(settings)
         freeze_startup_objects()
         try:
             yield
         finally:
-            if (board := app.state.get("leaderboard")) is not None:
-                await board.cache.close()  # the live feeds' shared change listener
+            await app.state.leaderboard.cache.close()  # the live feeds' shared change listener
             app.state.geo.close()
-            if app.state.raw_pool is not None:
-                await app.state.raw_pool.close()
-            await engine.dispose()
+            app.state.dispatcher.close()
+            await app.state.vote_writer.close()
+            await database.close()
 
     auth = session_auth(settings)
     middleware: list[Any] = []
@@ -157,7 +163,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State(
             {
                 "settings": settings,
-                "broker_check": check_broker,
                 "recent_users": RecentUsers(ttl=settings.http.auth_cache_seconds),
             }
         ),
@@ -166,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=middleware,
         on_app_init=[auth.on_app_init],
         exception_handlers=EXCEPTION_HANDLERS,
+        template_config=template_config(),
         openapi_config=OpenAPIConfig(
             title="Ovation",
             version="0.1.0",

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncGenerator, Iterable
 
 from litestar.datastructures import State
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.jobs import Job, send_all, take_committed
-from workers.app import needs_sending, send_job
+from core.jobs import Job, take_committed
 
 
 async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
@@ -17,12 +15,9 @@ async def provide_db(state: State) -> AsyncGenerator[AsyncSession, None]:
     async with state.sessionmaker() as session:
         yield session
         jobs = take_committed(session)
-    await send_jobs(jobs)
+    await send_jobs(state, jobs)
 
 
-async def send_jobs(jobs: Iterable[Job]) -> None:
-    """Send jobs whose transaction committed; debounced ones this process just sent cost nothing."""
-    due = [job for job in jobs if needs_sending(job)]
-    if due:
-        # Sending talks to the broker synchronously: keep it off the event loop.
-        await asyncio.to_thread(send_all, due, send_job)
+async def send_jobs(state: State, jobs: Iterable[Job]) -> None:
+    """Send jobs whose transaction committed, through the process's dispatcher (built in the lifespan)."""
+    await state.dispatcher.send_after_commit(jobs)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from api.schemas import (
     BoardEntryOut,
@@ -96,7 +97,26 @@ _EXPLANATIONS = {
 }
 
 
-def vote_explanation(vote: Vote) -> str:
+class VoteView(Protocol):
+    """What a vote's answer shows: an ORM ``Vote`` or a just-recorded one (``core.votes.ballot``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def contest_id(self) -> int: ...
+    @property
+    def song_id(self) -> int: ...
+    @property
+    def cast_at(self) -> datetime: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def retracted_at(self) -> datetime | None: ...
+    @property
+    def reasons(self) -> Sequence[dict[str, Any]]: ...
+
+
+def vote_explanation(vote: VoteView) -> str:
     if vote.retracted_at is not None:
         return "You took this vote back; it does not count."
     text = _EXPLANATIONS[VoteStatus(vote.status)]
@@ -106,7 +126,7 @@ def vote_explanation(vote: Vote) -> str:
     return text
 
 
-def vote_out(vote: Vote, retractable_until: datetime | None = None) -> VoteOut:
+def vote_out(vote: VoteView, retractable_until: datetime | None = None) -> VoteOut:
     return VoteOut(
         id=vote.id,
         contest_id=vote.contest_id,

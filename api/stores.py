@@ -15,9 +15,9 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.db_dialect import upsert
 from core.models import HttpSession
 
 log = logging.getLogger(__name__)
@@ -109,8 +109,7 @@ class DatabaseSessionStore(Store):
         lifetime = _seconds(expires_in)
         expires_at = datetime.now(UTC) + timedelta(seconds=lifetime) if lifetime is not None else None
         async with self._db() as session:
-            factory = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-            statement = factory(HttpSession).values(
+            statement = upsert(session, HttpSession).values(
                 key=key, value=data, expires_at=expires_at, user_id=user_id
             )
             await session.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
@@ -23,21 +24,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def create_engine(settings: DatabaseSettings, *, pooled: bool = True) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"echo": settings.echo}
     if settings.is_sqlite:
-        kwargs["poolclass"] = NullPool
-    elif pooled:
-        # No pre-ping: it costs a transaction (three round trips) per checkout, about a third of the vote
-        # path. A connection that died is invalidated by SQLAlchemy on first error; recycling bounds age.
-        # No overflow: overflow connections are closed on return, and under steady load that means a new
-        # connection (with its type-codec set-up queries) for many requests. Callers wait for a pooled one.
-        kwargs.update(pool_size=settings.pool_size, max_overflow=0, pool_recycle=1800, pool_timeout=10)
-    else:
-        kwargs["poolclass"] = NullPool
-    engine = create_async_engine(settings.url, **kwargs)
-    if settings.is_sqlite:
+        engine = create_async_engine(settings.url, echo=settings.echo, poolclass=NullPool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    return engine
+        return engine
+    if not pooled:
+        return create_async_engine(settings.url, echo=settings.echo, poolclass=NullPool)
+    # No pre-ping: it costs a transaction (three round trips) per checkout, about a third of the vote
+    # path. A connection that died is invalidated by SQLAlchemy on first error; recycling bounds age.
+    # No overflow: overflow connections are closed on return, and under steady load that means a new
+    # connection (with its type-codec set-up queries) for many requests. Callers wait for a pooled one.
+    return create_async_engine(
+        settings.url,
+        echo=settings.echo,
+        pool_size=settings.pool_size,
+        max_overflow=0,
+        pool_recycle=1800,
+        pool_timeout=10,
+    )
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -65,3 +69,22 @@ async def create_raw_pool(settings: DatabaseSettings) -> asyncpg.Pool | None:
         reset=keep_session_state,
         max_inactive_connection_lifetime=300,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Database:
+    """The API process's engine, its sessions, and the plain pool (None off PostgreSQL)."""
+
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    raw_pool: asyncpg.Pool | None
+
+    async def close(self) -> None:
+        if self.raw_pool is not None:
+            await self.raw_pool.close()
+        await self.engine.dispose()
+
+
+async def open_database(settings: DatabaseSettings) -> Database:
+    engine = create_engine(settings)
+    return Database(engine, create_sessionmaker(engine), await create_raw_pool(settings))

@@ -102,6 +102,10 @@ class WorkerSettings:
     sweep_stale_seconds: int = 30
     # How often the coordinated-voting detector runs over each active contest's whole graph.
     group_detection_minutes: int = 10
+    # How often beat runs the leaderboard integrity check (recount, compare, repair).
+    leaderboard_check_seconds: int = 300
+    # At most one leaderboard history snapshot per contest per this many minutes (0: at every change).
+    leaderboard_snapshot_minutes: int = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +194,8 @@ def load_settings() -> Settings:
             sweep_interval_seconds=_env_int("SWEEP_INTERVAL_SECONDS", 60),
             sweep_stale_seconds=_env_int("SWEEP_STALE_SECONDS", 30),
             group_detection_minutes=_env_int("GROUP_DETECTION_MINUTES", 10),
+            leaderboard_check_seconds=_env_int("LEADERBOARD_CHECK_SECONDS", 300),
+            leaderboard_snapshot_minutes=_env_int("LEADERBOARD_SNAPSHOT_MINUTES", 10),
         ),
         upload_dir=Path(_env("UPLOAD_DIR") or str(data_dir / "uploads")).resolve(),
         secret_key=_load_or_create_secret(data_dir, production),

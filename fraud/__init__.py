@@ -7,10 +7,19 @@ A pure library over plain data (no database, HTTP or Celery). The worker calls::
 """
 
 from fraud.config import CohortConfig, DetectorConfig, FraudConfig, GroupConfig
-from fraud.groups import CoordinatedGroup, GroupScan, VoteEdge, edges_from_events, find_coordinated_groups
+from fraud.groups import edges_from_events, find_coordinated_groups
 from fraud.net import prefix_for
 from fraud.scoring import score_batch, with_group_reasons
-from fraud.types import ContestContext, Reason, ScoringResult, Verdict, VoteEvent
+from fraud.types import (
+    ContestContext,
+    CoordinatedGroup,
+    GroupScan,
+    Reason,
+    ScoringResult,
+    Verdict,
+    VoteEdge,
+    VoteEvent,
+)
 
 __all__ = [
     "CohortConfig",

@@ -29,14 +29,10 @@ from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 
 from fraud.config import CohortConfig
 from fraud.stats import median
-from fraud.types import Reason
-
-if TYPE_CHECKING:
-    from fraud.groups import CoordinatedGroup, VoteEdge
+from fraud.types import CoordinatedGroup, Reason, VoteEdge
 
 REASON_CODE = "signup_cohort"
 _DAY = 86400.0
@@ -57,8 +53,6 @@ def find_signup_cohorts(
     edges: Sequence[VoteEdge], settings: CohortConfig, claimed: set[int] | None = None
 ) -> list[CoordinatedGroup]:
     """Confirmed cohorts, ignoring the accounts in ``claimed`` (already in a coordinated group)."""
-    from fraud.groups import CoordinatedGroup
-
     if not settings.enabled:
         return []
     claimed = claimed or set()
@@ -117,7 +111,7 @@ def find_signup_cohorts(
                 break
             found.append((song, [voter for _, voter in accounts[start:end]], expected, lift, times[start]))
             del accounts[start:end]
-    return _materialise(edges, found, created, first_vote, pair_days, settings, CoordinatedGroup)
+    return _materialise(edges, found, created, first_vote, pair_days, settings)
 
 
 def _materialise(
@@ -127,7 +121,6 @@ def _materialise(
     first_vote: dict[int, float],
     pair_days: dict[tuple[int, int], set[int]],
     settings: CohortConfig,
-    group_type: type[CoordinatedGroup],
 ) -> list[CoordinatedGroup]:
     if not found:
         return []
@@ -167,7 +160,7 @@ def _materialise(
             },
         )
         groups.append(
-            group_type(
+            CoordinatedGroup(
                 accounts=tuple(sorted(members)),
                 songs=(song,),
                 windows=((first, last),),

@@ -25,27 +25,15 @@ from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import NamedTuple
 
 from fraud.cohorts import find_signup_cohorts
 from fraud.config import CohortConfig, FraudConfig, GroupConfig
-from fraud.types import Reason, VoteEvent
+from fraud.types import CoordinatedGroup, GroupScan, Reason, VoteEdge, VoteEvent
 
 REASON_CODE = "coordinated_group"
 _MAX_LIFT_SONGS = 8  # a group is described by (at most) its 8 most over-represented songs
 _MIN_SONG_OVER_REPRESENTATION = 3.0  # block share / contest share for a song to belong to the group
 _RELATIVE_OVER_REPRESENTATION = 0.3  # ... and at least this fraction of the most over-represented song's
-
-
-class VoteEdge(NamedTuple):
-    """One vote as an edge of the voter x song graph (a tuple: cheap at a million votes)."""
-
-    vote_id: int
-    voter_id: int
-    song_id: int
-    cast_at: float  # POSIX seconds
-    account_created_at: float | None = None  # POSIX seconds; None skips the account in signup cohorts
-    held: bool = False  # already held for review by the per-vote scoring (not by an earlier group)
 
 
 def edges_from_events(
@@ -62,30 +50,6 @@ def edges_from_events(
         )
         for e in events
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class CoordinatedGroup:
-    accounts: tuple[int, ...]
-    songs: tuple[int, ...]
-    # where the group's votes concentrate; for a signup cohort, when its accounts were created
-    windows: tuple[tuple[datetime, datetime], ...]
-    density: float  # FRAUDAR average weighted degree of the block
-    lift: float  # observed / expected co-voters of the block's songs (median over song pairs)
-    lockstep: float  # 0..1 distance between the group's timing and the contest's timing
-    vote_ids: tuple[int, ...]  # every vote cast by the group's accounts
-    reason: Reason
-    kind: str = "coordinated_group"  # or "signup_cohort" (fraud/cohorts.py)
-
-
-@dataclass(frozen=True, slots=True)
-class GroupScan:
-    groups: tuple[CoordinatedGroup, ...]
-    blocks_examined: int
-    rejected: tuple[str, ...]  # one line per dense block that was not confirmed, for tuning
-
-    def reasons_by_vote(self) -> dict[int, Reason]:
-        return {vote_id: group.reason for group in self.groups for vote_id in group.vote_ids}
 
 
 @dataclass(slots=True)

@@ -113,7 +113,11 @@ def combine(vote_id: int, found: Iterable[tuple[Reason, str]], config: FraudConf
 def with_group_reasons(
     result: ScoringResult, group_reasons: Mapping[int, Reason], config: FraudConfig | None = None
 ) -> ScoringResult:
-    """Add coordinated-group reasons (from fraud.groups) to already scored votes."""
+    """Add coordinated-group reasons (from fraud.groups) to already scored votes.
+
+    A vote's earlier reason with the same code is replaced, so a periodic group scan can run again and
+    again over the same votes without counting its reason twice.
+    """
     config = config or FraudConfig.default()
     verdicts = []
     for verdict in result.verdicts:
@@ -121,7 +125,8 @@ def with_group_reasons(
         if extra is None:
             verdicts.append(verdict)
             continue
-        reasons = tuple(sorted((*verdict.reasons, extra), key=lambda reason: -reason.points))
+        others = (reason for reason in verdict.reasons if reason.code != extra.code)
+        reasons = tuple(sorted((*others, extra), key=lambda reason: -reason.points))
         score = min(100, round(sum(reason.points for reason in reasons)))
         verdicts.append(
             replace(verdict, score=score, reasons=reasons, suspicious=score >= config.review_threshold)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 JsonScalar = str | int | float | bool | None
 JsonValue = JsonScalar | list[str] | list[int] | list[float]
@@ -47,6 +48,18 @@ class Reason:
         """JSON-ready form, for storing on the vote."""
         return {"code": self.code, "points": self.points, "evidence": self.evidence, "data": dict(self.data)}
 
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, object]) -> Reason:
+        """The reason back from its stored ``as_dict`` form."""
+        data = stored.get("data")
+        points = stored.get("points", 0)
+        return cls(
+            code=str(stored.get("code", "")),
+            points=points if isinstance(points, int | float) else 0.0,
+            evidence=str(stored.get("evidence", "")),
+            data=dict(data) if isinstance(data, Mapping) else {},
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
@@ -72,3 +85,40 @@ class ContestContext:
 
     contest_id: int
     eligible_countries: frozenset[str] | None = None  # None: every country may vote
+
+
+class VoteEdge(NamedTuple):
+    """One vote as an edge of the voter x song graph (a tuple: cheap at a million votes)."""
+
+    vote_id: int
+    voter_id: int
+    song_id: int
+    cast_at: float  # POSIX seconds
+    account_created_at: float | None = None  # POSIX seconds; None skips the account in signup cohorts
+    held: bool = False  # already held for review by the per-vote scoring (not by an earlier group)
+
+
+@dataclass(frozen=True, slots=True)
+class CoordinatedGroup:
+    """A confirmed coordinated group (fraud/groups.py) or signup cohort (fraud/cohorts.py)."""
+
+    accounts: tuple[int, ...]
+    songs: tuple[int, ...]
+    # where the group's votes concentrate; for a signup cohort, when its accounts were created
+    windows: tuple[tuple[datetime, datetime], ...]
+    density: float  # FRAUDAR average weighted degree of the block
+    lift: float  # observed / expected co-voters of the block's songs (median over song pairs)
+    lockstep: float  # 0..1 distance between the group's timing and the contest's timing
+    vote_ids: tuple[int, ...]  # every vote cast by the group's accounts
+    reason: Reason
+    kind: str = "coordinated_group"  # or "signup_cohort"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupScan:
+    groups: tuple[CoordinatedGroup, ...]
+    blocks_examined: int
+    rejected: tuple[str, ...]  # one line per dense block that was not confirmed, for tuning
+
+    def reasons_by_vote(self) -> dict[int, Reason]:
+        return {vote_id: group.reason for group in self.groups for vote_id in group.vote_ids}

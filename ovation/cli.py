@@ -43,7 +43,9 @@ def cmd_api(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from workers.app import celery_app
+    from workers.app import create_worker_app
+
+    celery_app = create_worker_app(get_settings())
 
     argv = ["worker", "-Q", args.queues, "--loglevel", args.loglevel, "--concurrency", str(args.concurrency)]
     if args.pool:
@@ -52,7 +54,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_beat(args: argparse.Namespace) -> int:
-    from workers.app import celery_app
+    from workers.app import create_worker_app
+
+    celery_app = create_worker_app(get_settings())
 
     celery_app.start(["beat", "--loglevel", args.loglevel])  # does not return
 

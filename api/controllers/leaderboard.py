@@ -16,7 +16,6 @@ from litestar.di import NamedDependency
 from litestar.params import Parameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 from litestar.status_codes import HTTP_202_ACCEPTED, HTTP_304_NOT_MODIFIED
-from prometheus_client import REGISTRY
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC_READ, optional_user, requires_role
@@ -29,8 +28,8 @@ from core.jobs import take_committed
 from core.models import Role, User, utcnow
 from core.services import leaderboard
 from core.services.leaderboard import RESULT_FIELDS, Access, RulesMemo
-from core.services.leaderboard_cache import BoardCache, BoardDoc, RepairsCollector, open_board_cache
-from core.settings import Settings, get_settings
+from core.services.leaderboard_cache import BoardCache, BoardDoc, open_board_cache
+from core.settings import Settings
 
 staff_only = [requires_role(Role.MODERATOR, Role.ADMIN)]
 admin_only = [requires_role(Role.ADMIN)]
@@ -48,29 +47,14 @@ class BoardContext:
     cache: BoardCache
     rules: RulesMemo
 
+    @classmethod
+    def open(cls, settings: Settings) -> BoardContext:
+        return cls(open_board_cache(settings), RulesMemo())
+
 
 def board_context(state: State) -> BoardContext:
-    context: BoardContext | None = state.get("leaderboard")
-    if context is None:
-        settings: Settings = state.settings
-        context = BoardContext(open_board_cache(settings), RulesMemo())
-        state.leaderboard = context
+    context: BoardContext = state.leaderboard  # built in the app's lifespan
     return context
-
-
-class _LazyRepairsCollector(RepairsCollector):
-    def __init__(self) -> None:  # settings are read at the first scrape, once the process has them
-        self._ready = False
-
-    def collect(self) -> Any:
-        if not self._ready:
-            super().__init__(get_settings())
-            self._ready = True
-        return super().collect()
-
-
-# The integrity check runs in workers; /metrics of every API process shows what it repaired.
-REGISTRY.register(_LazyRepairsCollector())
 
 
 def _is_staff(user: User | None) -> bool:
@@ -233,7 +217,7 @@ async def _session(state: State) -> AsyncIterator[AsyncSession]:
     async with state.sessionmaker() as session:
         yield session
         jobs = take_committed(session)
-    await send_jobs(jobs)
+    await send_jobs(state, jobs)
 
 
 async def _board_events(

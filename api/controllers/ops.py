@@ -36,7 +36,7 @@ class OpsController(Controller):
             log.warning("readiness: database unreachable: %s", exc)
             checks["database"] = f"unreachable: {type(exc).__name__}"
         try:
-            await asyncio.wait_for(asyncio.to_thread(state.broker_check), timeout=3)
+            await asyncio.wait_for(asyncio.to_thread(state.dispatcher.check_broker), timeout=3)
             checks["broker"] = "ok"
         except Exception as exc:
             log.warning("readiness: broker unreachable: %s", exc)

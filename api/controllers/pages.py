@@ -1,20 +1,28 @@
-"""The web pages: plain HTML shells served by the API; their scripts fetch everything through the JSON API."""
+"""The web pages: HTML shells rendered from api/templates (one base.html every page extends) and served by the
+API; their scripts fetch everything through the JSON API."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
+from typing import Any
 
-from litestar import Controller, Router, get
+from litestar import Controller, Request, Router, get
 from litestar.datastructures import CacheControlHeader, Headers, MutableScopeHeaders
 from litestar.middleware import ASGIMiddleware
 from litestar.params import FromPath
-from litestar.response import File
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
+from litestar.response.base import ASGIResponse
 from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.auth import PUBLIC
 
-WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+API_DIR = Path(__file__).resolve().parent.parent
+TEMPLATE_DIR = API_DIR / "templates"
+STATIC_DIR = API_DIR / "static"
 
 # Pages only load this site's own scripts, styles and audio: an injected <script> or a remote beacon is
 # refused by the browser even if some text ever slipped into the DOM unescaped.
@@ -31,13 +39,25 @@ PAGE_HEADERS = {
 }
 
 
-def _page(name: str) -> File:
-    return File(
-        WEB_DIR / name,
-        media_type="text/html",  # Litestar adds the charset
-        content_disposition_type="inline",
-        headers=PAGE_HEADERS,
-    )
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    """Jinja with autoescaping on (Litestar's default for its Jinja engine): a value put in a page is text."""
+    return TemplateConfig(directory=TEMPLATE_DIR, engine=JinjaTemplateEngine)
+
+
+class Page(Template):
+    """A rendered page with an ETag over its bytes, so that NotModifiedMiddleware can answer 304 as it does
+    for static files (Litestar's Template response carries no ETag)."""
+
+    def to_asgi_response(self, app: Any, request: Request[Any, Any, Any], **kwargs: Any) -> ASGIResponse:
+        response = super().to_asgi_response(app, request, **kwargs)
+        digest = hashlib.sha256(response.body).hexdigest()[:32]
+        response.headers["etag"] = f'"{digest}"'
+        return response
+
+
+def _page(name: str, **context: Any) -> Page:
+    # media_type without a charset: Litestar adds it.
+    return Page(name, context=context, media_type="text/html", headers=PAGE_HEADERS)
 
 
 def _etag_matches(if_none_match: str, etag: str) -> bool:
@@ -78,34 +98,34 @@ class NotModifiedMiddleware(ASGIMiddleware):
 
 
 class PageController(Controller):
-    """Bookmarkable URLs, one HTML file each."""
+    """Bookmarkable URLs, one template each."""
 
     include_in_schema = False
     opt = PUBLIC  # the pages themselves are public; the API calls they make are checked as usual
     middleware = [NotModifiedMiddleware()]
 
     @get("/", name="page-home")
-    async def home(self) -> File:
+    async def home(self) -> Page:
         return _page("index.html")
 
     @get("/contests/{slug:str}", name="page-contest")
-    async def contest(self, slug: FromPath[str]) -> File:
+    async def contest(self, slug: FromPath[str]) -> Page:
         return _page("contest.html")  # the script reads the slug from the address
 
     @get("/login", name="page-login")
-    async def login(self) -> File:
+    async def login(self) -> Page:
         return _page("login.html")
 
     @get("/me/votes", name="page-my-votes")
-    async def my_votes(self) -> File:
+    async def my_votes(self) -> Page:
         return _page("votes.html")
 
     @get("/me/songs", name="page-my-songs")
-    async def my_songs(self) -> File:
+    async def my_songs(self) -> Page:
         return _page("songs.html")
 
     @get("/moderation", name="page-moderation")
-    async def moderation(self) -> File:
+    async def moderation(self) -> Page:
         return _page("moderation.html")
 
 
@@ -113,7 +133,7 @@ def static_router() -> Router:
     """Scripts and styles under /static (plain ES modules: no build step)."""
     return create_static_files_router(
         path="/static",
-        directories=[WEB_DIR / "static"],
+        directories=[STATIC_DIR],
         opt=PUBLIC,
         cache_control=CacheControlHeader(no_cache=True),
         include_in_schema=False,

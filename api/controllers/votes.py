@@ -19,11 +19,12 @@ from api.presenters import vote_out
 from api.schemas import Page, RemainingOut, VoteOut, VoteRequest
 from core.devices import DEVICE_COOKIE, DEVICE_COOKIE_MAX_AGE, new_device_cookie, verify_device_cookie
 from core.errors import InvalidInput
-from core.jobs import scoring_job, take_committed
+from core.jobs import scoring_job
 from core.models import utcnow
 from core.net import network_prefix, normalize_ip
-from core.services import votes
-from core.services.votes import Ballot, VoteContext
+from core.votes import own
+from core.votes.ballot import Ballot, VoteContext
+from core.votes.writers import VoteWriter
 
 FINGERPRINT_PATTERN = re.compile(r"^[A-Za-z0-9+/=_-]{8,128}$")
 
@@ -47,7 +48,7 @@ class VoteController(Controller):
     tags = ["votes"]
 
     # The hottest path of the platform: the auth middleware's account load is skipped (the session is still
-    # read) and the account is read with the contest's rules in one query, see votes.cast_vote_postgres.
+    # read); the vote writer reads the account with the contest's rules (core.votes.writers).
     @post(
         "/api/contests/{contest_id:int}/votes",
         operation_id="castVote",
@@ -95,23 +96,17 @@ class VoteController(Controller):
             geo=state.geo.lookup(ip),
         )
         ballot = Ballot(contest_id, data.song_id, voter_id, context, utcnow())
-        if state.raw_pool is not None:
-            cast = await votes.cast_vote_postgres(state.raw_pool, ballot)
-            await send_jobs([scoring_job(contest_id)])
-        else:
-            async with state.sessionmaker() as db:
-                cast = await votes.cast_vote(db, ballot)
-                jobs = take_committed(db)
-            await send_jobs(jobs)
-        body = vote_out(cast.vote, cast.retractable_until)
-        return Response(body, status_code=HTTP_201_CREATED, cookies=cookies)
+        writer: VoteWriter = state.vote_writer
+        vote = await writer.cast(ballot)  # committed when it returns
+        await send_jobs(state, [scoring_job(contest_id)])
+        return Response(vote_out(vote, vote.retractable_until), status_code=HTTP_201_CREATED, cookies=cookies)
 
     @get("/api/contests/{contest_id:int}/votes/remaining", operation_id="getRemainingVotes")
     async def remaining(
         self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> RemainingOut:
         """Votes the current voter has left today in this contest, and songs already at their limit."""
-        left = await votes.remaining_votes(
+        left = await own.remaining_votes(
             db, contest_id=contest_id, voter_id=current_user(request).id, now=utcnow()
         )
         return RemainingOut(
@@ -132,7 +127,7 @@ class VoteController(Controller):
         offset: Offset = 0,
     ) -> Page:
         """The current voter's votes with their status and, when under review, why in plain words."""
-        rows = await votes.my_votes(
+        rows = await own.my_votes(
             db, voter_id=current_user(request).id, contest_id=contest_id, limit=limit, offset=offset
         )
         items = [vote_out(own.vote, own.retractable_until) for own in rows]
@@ -143,5 +138,5 @@ class VoteController(Controller):
         self, request: Request[Any, Any, Any], vote_id: VoteId, db: NamedDependency[AsyncSession]
     ) -> VoteOut:
         """Take a vote back within the retraction window: it is kept, marked and no longer counted."""
-        vote = await votes.retract_vote(db, vote_id=vote_id, voter_id=current_user(request).id, now=utcnow())
+        vote = await own.retract_vote(db, vote_id=vote_id, voter_id=current_user(request).id, now=utcnow())
         return vote_out(vote)

@@ -29,6 +29,10 @@ def scoring_job(contest_id: int) -> Job:
     )
 
 
+def detect_groups_job(contest_id: int) -> Job:
+    return Job(DETECT_GROUPS_TASK, (contest_id,))
+
+
 def recompute_job(contest_id: int) -> Job:
     # A burst of votes or decisions triggers at most one recompute per second per contest.
     return Job(

@@ -10,16 +10,26 @@ Votes a moderator already decided (cleared, rejected) are never touched.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.case_keys import group_case_key, held_by_own_signals
 from core.jobs import recompute_job, request_after_commit
 from core.models import Contest, User, Vote, VoteGroup, VoteStatus
 from core.services.scoring import fraud_config_for
-from fraud.groups import CoordinatedGroup, VoteEdge, find_coordinated_groups
+from fraud import (
+    CoordinatedGroup,
+    Reason,
+    ScoringResult,
+    Verdict,
+    VoteEdge,
+    find_coordinated_groups,
+    with_group_reasons,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +67,7 @@ async def _edges(session: AsyncSession, contest_id: int) -> list[VoteEdge]:
 
 def _held_by_scoring(status: str, case_key: str | None) -> bool:
     """Suspicious because of its own signals, not because an earlier run put it in a group or cohort."""
-    return status == VoteStatus.SUSPICIOUS and not (case_key or "").startswith("group:")
+    return held_by_own_signals(status == VoteStatus.SUSPICIOUS, case_key)
 
 
 async def _store_group(
@@ -86,6 +96,21 @@ async def _store_group(
     return stored
 
 
+def _stored_verdicts(votes: Sequence[Vote]) -> ScoringResult:
+    """The votes' stored scores and reasons, as the fraud library's verdicts."""
+    return ScoringResult(
+        tuple(
+            Verdict(
+                vote_id=vote.id,
+                score=vote.fraud_score or 0,
+                reasons=tuple(Reason.from_dict(reason) for reason in vote.reasons),
+                suspicious=vote.status == VoteStatus.SUSPICIOUS,
+            )
+            for vote in votes
+        )
+    )
+
+
 async def detect_groups(session: AsyncSession, *, contest_id: int, now: datetime) -> DetectionRun:
     contest = await session.get(Contest, contest_id)
     if contest is None:
@@ -95,22 +120,23 @@ async def detect_groups(session: AsyncSession, *, contest_id: int, now: datetime
     flagged = 0
     for group in scan.groups:
         stored = await _store_group(session, contest_id, group, now)
-        reason = group.reason.as_dict()
         votes = (
             await session.scalars(
                 select(Vote).where(Vote.id.in_(group.vote_ids), Vote.status.in_(_REJUDGED)).with_for_update()
             )
         ).all()
-        for vote in votes:
-            others = [r for r in vote.reasons if r.get("code") != reason["code"]]
-            vote.reasons = sorted([*others, reason], key=lambda r: -float(r.get("points", 0)))
-            vote.fraud_score = min(100, round(sum(float(r.get("points", 0)) for r in vote.reasons)))
+        merged = with_group_reasons(
+            _stored_verdicts(votes), dict.fromkeys((vote.id for vote in votes), group.reason), config
+        )
+        for vote, verdict in zip(votes, merged.verdicts, strict=True):
+            vote.reasons = [reason.as_dict() for reason in verdict.reasons]
+            vote.fraud_score = verdict.score
             vote.group_id = stored.id
-            if vote.status != VoteStatus.PENDING and vote.fraud_score >= config.review_threshold:
+            if vote.status != VoteStatus.PENDING and verdict.suspicious:
                 if vote.status == VoteStatus.VALID:
                     flagged += 1
                 vote.status = VoteStatus.SUSPICIOUS
-                vote.case_key = f"group:{stored.id}"
+                vote.case_key = group_case_key(stored.id)
     if scan.groups:
         request_after_commit(session, recompute_job(contest_id))
     await session.commit()

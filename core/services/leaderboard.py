@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import os
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -68,6 +67,7 @@ from core.models import (
 )
 from core.models.base import UtcDateTime
 from core.services.leaderboard_cache import BoardCache, BoardDoc, Entry, Kind, safely
+from core.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -344,14 +344,21 @@ async def _snapshot(
     return int(snapshot_id)
 
 
-def snapshot_interval() -> timedelta:
-    """``OVATION_LEADERBOARD_SNAPSHOT_MINUTES`` (default 10; 0: a snapshot at every change)."""
-    raw = os.environ.get("OVATION_LEADERBOARD_SNAPSHOT_MINUTES", "").strip()
-    return timedelta(minutes=int(raw) if raw.isdigit() else 10)
+def snapshot_interval(every: timedelta | None = None) -> timedelta:
+    """``every``, else ``OVATION_LEADERBOARD_SNAPSHOT_MINUTES`` (default 10; 0: at every change)."""
+    return (
+        every if every is not None else timedelta(minutes=get_settings().workers.leaderboard_snapshot_minutes)
+    )
 
 
 async def recompute(
-    session: AsyncSession, cache: BoardCache, contest_id: int, *, now: datetime, publish: bool = True
+    session: AsyncSession,
+    cache: BoardCache,
+    contest_id: int,
+    *,
+    now: datetime,
+    publish: bool = True,
+    snapshot_every: timedelta | None = None,
 ) -> RecomputeResult | None:
     """Rebuild the contest's boards from its vote tallies, then refresh the cache and tell live feeds."""
     contest = await session.get(Contest, contest_id)
@@ -388,7 +395,7 @@ async def recompute(
             session, contest_id, reason="freeze", taken_at=now, version=state.version, all_countries=True
         )
         froze = True
-    snapshot = await _periodic_snapshot_if_due(session, state, now)
+    snapshot = await _periodic_snapshot_if_due(session, state, now, snapshot_interval(snapshot_every))
     version = state.version
     await session.commit()
     if froze:
@@ -401,11 +408,13 @@ async def recompute(
     )
 
 
-async def _periodic_snapshot_if_due(session: AsyncSession, state: LeaderboardState, now: datetime) -> bool:
+async def _periodic_snapshot_if_due(
+    session: AsyncSession, state: LeaderboardState, now: datetime, every: timedelta
+) -> bool:
     """At most one snapshot per interval, and only of a board that changed since the last one."""
     if state.snapshot_version == state.version:
         return False
-    if state.snapshot_at is not None and now - state.snapshot_at < snapshot_interval():
+    if state.snapshot_at is not None and now - state.snapshot_at < every:
         return False
     await _snapshot(
         session, state.contest_id, reason="periodic", taken_at=now, version=state.version, all_countries=False
@@ -436,7 +445,7 @@ async def take_due_snapshots(
             all_countries=True,
         )
         froze = True
-    await _periodic_snapshot_if_due(session, state, now)
+    await _periodic_snapshot_if_due(session, state, now, snapshot_interval())
     await session.commit()
     if froze:
         await refresh_frozen_cache(session, cache, contest_id)

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 import msgspec
+from prometheus_client import REGISTRY
 from prometheus_client.core import CounterMetricFamily
 from prometheus_client.registry import Collector
 from redis import Redis as SyncRedis
@@ -342,12 +343,19 @@ class RepairsCollector(Collector):
                 ).fetchall()
         return []
 
-    def collect(self) -> Iterable[CounterMetricFamily]:
-        family = CounterMetricFamily(
+    def describe(self) -> Iterable[CounterMetricFamily]:
+        # Registering asks for the metric's name: answer without reading the counts (no I/O at startup).
+        return [self._family()]
+
+    def _family(self) -> CounterMetricFamily:
+        return CounterMetricFamily(
             "ovation_leaderboard_repairs",
             "Differences the leaderboard integrity check found and repaired",
             labels=["source"],
         )
+
+    def collect(self) -> Iterable[CounterMetricFamily]:
+        family = self._family()
         counts = {"database": 0, "cache": 0}
         try:
             counts.update(dict(self._counts()))
@@ -357,3 +365,14 @@ class RepairsCollector(Collector):
         for source, value in sorted(counts.items()):
             family.add_metric([source], value)
         return [family]
+
+
+_registered: list[RepairsCollector] = []
+
+
+def register_repairs_metric(settings: Settings) -> None:
+    """Once per process (several apps may run in one, as in the tests): /metrics shows the repairs count."""
+    if not _registered:
+        collector = RepairsCollector(settings)
+        REGISTRY.register(collector)
+        _registered.append(collector)

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import passwords
+from core.db_dialect import upsert
 from core.errors import NotAuthenticated, Throttled
 from core.models import AccountStatus, KnownDevice, User
 from core.services import audit, throttle
@@ -84,8 +84,7 @@ async def _known_device(session: AsyncSession, user_id: int, device_id: str | No
 
 
 async def _remember_device(session: AsyncSession, user_id: int, device_id: str, now: datetime) -> None:
-    factory = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = factory(KnownDevice).values(user_id=user_id, device_id=device_id, last_login_at=now)
+    statement = upsert(session, KnownDevice).values(user_id=user_id, device_id=device_id, last_login_at=now)
     await session.execute(
         statement.on_conflict_do_update(index_elements=["user_id", "device_id"], set_={"last_login_at": now})
     )

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.case_keys import case_kind
 from core.errors import Conflict, InvalidInput, NotFound
 from core.jobs import recompute_job, request_after_commit
 from core.models import AccountStatus, Contest, User, Vote, VoteGroup, VoteStatus, VoteTally
@@ -53,10 +54,6 @@ class Case:
     sample_evidence: list[str]
     group: dict[str, Any] | None = None
     effect: list[SongEffect] = field(default_factory=list)
-
-
-def _kind(key: str) -> str:
-    return key.split(":", 1)[0]
 
 
 async def _contest(session: AsyncSession, contest_id: int) -> Contest:
@@ -174,7 +171,7 @@ async def _describe(
         for song_id, extra in per_song.most_common(10)
     ]
     group = None
-    if _kind(key) == "group":
+    if case_kind(key) == "group":
         stored = await session.get(VoteGroup, int(key.split(":", 1)[1]))
         if stored is not None:
             group = {
@@ -187,7 +184,7 @@ async def _describe(
             }
     return Case(
         key=key,
-        kind=_kind(key),
+        kind=case_kind(key),
         votes=votes,
         accounts=accounts,
         first_cast_at=first,

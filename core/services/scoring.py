@@ -21,6 +21,8 @@ from sqlalchemy import BigInteger, SmallInteger, String, Text, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.case_keys import vote_case_key
+from core.db_dialect import is_postgresql
 from core.jobs import recompute_job, request_after_commit
 from core.models import Contest, User, Vote, VoteStatus
 from core.models.base import UtcDateTime
@@ -94,22 +96,6 @@ async def _claim(session: AsyncSession, contest_id: int, limit: int) -> list[Vot
     return [_event(row) for row in rows]
 
 
-DEVICE_REASONS = frozenset(
-    {"shared_device_accounts", "device_fingerprint_velocity", "device_cookie_velocity"}
-)
-
-
-def case_key(verdict: Verdict, event: VoteEvent) -> str | None:
-    """What links a suspicious vote to others, so that moderators review them together."""
-    if not verdict.suspicious:
-        return None
-    codes = {reason.code for reason in verdict.reasons}
-    device = event.device_cookie or event.fingerprint
-    if device and codes & DEVICE_REASONS:
-        return f"device:{device}"
-    return f"prefix:{event.prefix}"
-
-
 def _update_rows(
     verdicts: Sequence[Verdict], events: dict[int, VoteEvent], now: datetime
 ) -> list[dict[str, Any]]:
@@ -119,7 +105,7 @@ def _update_rows(
             "status": VoteStatus.SUSPICIOUS if verdict.suspicious else VoteStatus.VALID,
             "fraud_score": verdict.score,
             "reasons": [reason.as_dict() for reason in verdict.reasons],
-            "case_key": case_key(verdict, events[verdict.vote_id]),
+            "case_key": vote_case_key(verdict, events[verdict.vote_id]),
             "scored_at": now,
         }
         for verdict in verdicts
@@ -145,7 +131,7 @@ WHERE v.id = u.id
 
 
 async def _write_verdicts(session: AsyncSession, rows: list[dict[str, Any]], now: datetime) -> None:
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgresql(session):
         await session.execute(update(Vote), rows)  # embedded: small batches, row triggers either way
         return
     await session.execute(

@@ -14,13 +14,12 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, case, delete, literal, null, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db_dialect import upsert
 from core.models import LoginThrottle
 from core.models.base import UtcDateTime
 
@@ -72,11 +71,6 @@ def _first_block(policy: ThrottlePolicy, now: datetime) -> datetime | None:
     return now + timedelta(seconds=policy.delays()[0]) if policy.limit <= 1 else None
 
 
-@cache
-def _insert_factory(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 @dataclass(frozen=True, slots=True)
 class Slot:
     granted: bool
@@ -89,7 +83,7 @@ async def take_attempt(session: AsyncSession, key: str, policy: ThrottlePolicy, 
     column = _TABLE.c
     forgotten = column.updated_at < bindparam("forget_before", now - FORGET_AFTER, type_=UtcDateTime())
     failures = case((forgotten, 1), else_=column.failures + 1)
-    insert = _insert_factory(session.get_bind().dialect.name)(_TABLE)
+    insert = upsert(session, _TABLE)
     statement = (
         insert.values(key=key, failures=1, blocked_until=_first_block(policy, now), updated_at=now)
         .on_conflict_do_update(

@@ -12,14 +12,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.app import create_app
+from core import migrate
+from core.db import create_engine, create_sessionmaker
+from core.models import User, UserRole
+from core.passwords import hash_password_sync
+from core.settings import Settings, get_settings
 from tests.integration.geoip_files import write_geoip_databases
 from tests.integration.services import Backends, discover
 
 BACKENDS: Backends = discover()
 GEOIP_CITY, GEOIP_ASN = write_geoip_databases(BACKENDS.data_dir / "geoip")
 
-# The settings are read once per process from the environment: set them before anything imports them.
+# The settings are read once per process, at the first get_settings() (no module reads them on import).
 TEST_ENV = {
     "OVATION_DATABASE_URL": BACKENDS.database_url,
     "OVATION_REDIS_URL": BACKENDS.redis_url,
@@ -40,15 +48,6 @@ TEST_ENV = {
 }
 os.environ.update(TEST_ENV)
 
-from litestar.testing import AsyncTestClient  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
-
-from api.app import create_app  # noqa: E402
-from core import migrate  # noqa: E402
-from core.db import create_engine, create_sessionmaker  # noqa: E402
-from core.models import User, UserRole  # noqa: E402
-from core.passwords import hash_password_sync  # noqa: E402
-from core.settings import Settings, get_settings  # noqa: E402
 
 PASSWORD = "a-long-test-passphrase-42"
 

@@ -35,7 +35,7 @@ from core.settings import get_settings
 from tests.integration.conftest import BACKENDS, Api, create_account
 from tests.integration.processes import free_port, process_env
 from tests.integration.voting import OpenContest, eventually, open_contest, vote
-from workers.app import send_job
+from tests.support.jobs import send_job
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
@@ -74,10 +74,12 @@ async def add_votes(
     await db.commit()
 
 
-async def recompute_now(db: AsyncSession, contest_id: int) -> leaderboard.RecomputeResult:
+async def recompute_now(
+    db: AsyncSession, contest_id: int, *, snapshot_every: timedelta | None = None
+) -> leaderboard.RecomputeResult:
     """The recompute service called in-process, for pure ranking cases (the worker path has its own tests)."""
     cache = open_board_cache(get_settings())
-    result = await leaderboard.recompute(db, cache, contest_id, now=utcnow())
+    result = await leaderboard.recompute(db, cache, contest_id, now=utcnow(), snapshot_every=snapshot_every)
     assert result is not None
     return result
 
@@ -500,17 +502,15 @@ async def test_every_feed_of_a_process_shares_one_change_listener(api_process: s
 # --- history and results ----------------------------------------------------------------------------------
 
 
-async def test_history_of_the_board_and_of_one_song(
-    api: Api, db: AsyncSession, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("OVATION_LEADERBOARD_SNAPSHOT_MINUTES", "0")
+async def test_history_of_the_board_and_of_one_song(api: Api, db: AsyncSession) -> None:
+    every_change = timedelta(0)  # OVATION_LEADERBOARD_SNAPSHOT_MINUTES=0
     contest = await open_contest(db, songs=2)
     a, b = contest.song_ids
     await add_votes(db, contest, a, 2)
-    await recompute_now(db, contest.id)
+    await recompute_now(db, contest.id, snapshot_every=every_change)
     await add_votes(db, contest, b, 3)
-    await recompute_now(db, contest.id)
-    unchanged = await recompute_now(db, contest.id)
+    await recompute_now(db, contest.id, snapshot_every=every_change)
+    unchanged = await recompute_now(db, contest.id, snapshot_every=every_change)
     assert not unchanged.snapshot  # nothing changed, nothing to chart
 
     response = await api.get(f"/api/contests/{contest.id}/leaderboard/history", params={"song_id": b})

@@ -13,7 +13,7 @@ from api.app import create_app
 from core.jobs import Job, request_after_commit, send_all, take_committed
 from core.models import WorkerHeartbeat
 from tests.integration.conftest import Api
-from workers.app import send_job
+from tests.support.jobs import send_job
 
 
 async def test_health_ready_metrics_and_schema(api: Api, worker) -> None:

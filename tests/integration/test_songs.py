@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import Conflict
+from core.jobs import SWEEP_TASK, Job
 from core.models import AuditEntry, Song, SongStatus, User
 from core.services import songs
 from core.settings import Settings
@@ -38,6 +39,7 @@ from tests.integration.songs_helpers import (
     upload,
     wait_for_song,
 )
+from tests.support.jobs import send_job
 from uploads import key_for_sha256
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -624,8 +626,6 @@ async def test_near_duplicate_reencode_goes_to_review_and_moderators_decide(
 async def test_a_crashed_run_is_swept_and_redone_from_scratch(
     admin_api: Api, contestant: Api, db: AsyncSession, settings: Settings, song_files: SongFiles
 ) -> None:
-    from workers.app import celery_app
-
     contest = await open_contest(admin_api)
     me = (await contestant.get("/api/auth/me")).json()
     storage = open_storage(settings)
@@ -651,7 +651,7 @@ async def test_a_crashed_run_is_swept_and_redone_from_scratch(
     await db.commit()
     songs.incoming_path(storage, song.id).write_bytes(data)
 
-    celery_app.send_task("ovation.ops.sweep")
+    send_job(Job(SWEEP_TASK))
     done = await wait_for_song(contestant, song.id)
     assert done["status"] == "approved", done
     await db.refresh(song)

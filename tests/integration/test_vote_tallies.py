@@ -23,7 +23,7 @@ from tests.integration.conftest import BACKENDS, Api, create_account
 from tests.integration.test_leaderboard import add_votes, board, ranks, recompute_now
 from tests.integration.test_moderation import _bot_votes, _moderator, _scored
 from tests.integration.voting import OpenContest, eventually, open_contest, seed_vote_ring, vote
-from workers.app import send_job
+from tests.support.jobs import send_job
 
 Tallies = dict[tuple[int, str], tuple[int, int]]  # (song, country) -> (weighted votes, counted votes)
 

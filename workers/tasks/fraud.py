@@ -6,10 +6,10 @@ import logging
 
 from celery import shared_task
 
-from core.jobs import DETECT_ALL_GROUPS_TASK, DETECT_GROUPS_TASK, SCORE_CONTEST_TASK
+from core.jobs import DETECT_ALL_GROUPS_TASK, DETECT_GROUPS_TASK, SCORE_CONTEST_TASK, detect_groups_job
 from core.models import utcnow
 from core.services import groups, scoring
-from workers.runtime import run_service
+from workers.runtime import run_service, send_jobs
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,5 @@ def detect_groups(contest_id: int) -> dict[str, int]:
 def detect_all_groups() -> list[int]:
     """Beat entry: one detection per contest whose votes may still change."""
     contests = run_service(lambda session: groups.contests_in_voting(session, now=utcnow()))
-    for contest_id in contests:
-        detect_groups.delay(contest_id)
+    send_jobs([detect_groups_job(contest_id) for contest_id in contests])
     return contests

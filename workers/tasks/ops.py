@@ -10,13 +10,12 @@ from datetime import timedelta
 from celery import shared_task
 from celery.signals import worker_ready
 
-from core.jobs import HEARTBEAT_TASK, SWEEP_TASK, process_song_job, scoring_job, send_all
+from core.jobs import HEARTBEAT_TASK, SWEEP_TASK, process_song_job, scoring_job
 from core.models import utcnow
 from core.services import ops, scoring, songs
 from core.settings import get_settings
 from uploads import LocalStorage
-from workers.app import send_job
-from workers.runtime import run_service, shutdown
+from workers.runtime import run_service, send_jobs, shutdown
 from workers.tasks import media
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ def sweep() -> dict[str, object]:
     contests = run_service(
         lambda session: scoring.contests_with_stale_pending_votes(session, older_than=utcnow() - stale_after)
     )
-    sent = send_all([scoring_job(contest_id) for contest_id in contests], send_job)
+    sent = send_jobs([scoring_job(contest_id) for contest_id in contests])
     if contests:
         log.info("sweeper re-requested scoring for contests %s", contests)
     songs_sent, temp_removed = _sweep_songs()
@@ -57,7 +56,7 @@ UPLOAD_TEMP_MAX_AGE_S = 7 * 24 * 3600
 def _sweep_songs() -> tuple[int, int]:
     """Re-request songs stuck in uploaded/processing (lost job, dead run); clean old upload temp files."""
     stuck = run_service(lambda session: songs.stuck_songs(session, now=utcnow()))
-    sent = send_all([process_song_job(song_id) for song_id in stuck], send_job)
+    sent = send_jobs([process_song_job(song_id) for song_id in stuck])
     if stuck:
         log.info("sweeper re-requested processing for songs %s", stuck)
     store = media.storage()

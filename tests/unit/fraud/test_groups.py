@@ -3,6 +3,7 @@ import random
 
 from fraud import FraudConfig, GroupConfig, VoteEdge, find_coordinated_groups, score_batch, with_group_reasons
 from fraud.groups import REASON_CODE, edges_from_events
+from fraud.types import Reason
 from tests.unit.fraud.factories import CONTEXT, T0, vote
 
 DAY = 86400.0
@@ -131,3 +132,24 @@ def test_group_reasons_join_the_per_vote_verdicts():
     assert edges_from_events(events)[0] == VoteEdge(
         events[0].vote_id, 1, 1, T0.timestamp(), events[0].account_created_at.timestamp()
     )
+
+
+def test_merging_a_group_reason_twice_counts_it_once():
+    events = [vote(voter=1)]
+    result = score_batch(events, [], CONTEXT, now=T0)
+    contest = Contest(6)
+    contest.honest(500)
+    contest.ring(20)
+    reason = find_coordinated_groups(contest.edges).groups[0].reason
+    once = with_group_reasons(result, {events[0].vote_id: reason})
+    twice = with_group_reasons(once, {events[0].vote_id: reason})
+    assert twice == once
+    assert [r.code for r in twice.verdicts[0].reasons].count(REASON_CODE) == 1
+
+
+def test_a_stored_reason_reads_back_as_it_was():
+    contest = Contest(7)
+    contest.honest(500)
+    contest.ring(20)
+    reason = find_coordinated_groups(contest.edges).groups[0].reason
+    assert Reason.from_dict(reason.as_dict()) == reason

@@ -4,10 +4,11 @@ import { allPages, api, hasRole } from "./api.js";
 import { $, fill, h, label, say, when } from "./dom.js";
 import { initPage } from "./layout.js";
 import { explain, loginLink } from "./messages.js";
+import { pager } from "./pager.js";
 
 const PAGE_SIZE = 20;
 let contest = null;
-let offset = 0;
+let cases = null; // the pager over the contest's open cases
 let songTitles = new Map(); // song id -> title, for the public (approved) songs of the contest
 
 const songName = (id) => (songTitles.has(id) ? `${songTitles.get(id)} (#${id})` : `#${id}`);
@@ -141,7 +142,7 @@ function decisionForm(item) {
       const verb = decision === "confirm" ? "rejected" : "cleared";
       say(message, `Case ${item.key}: ${result.votes} vote(s) ${verb}.`, "ok");
       form.closest("li").remove();
-      offset -= 1;
+      cases.removed();
       if (!$("#cases").children.length) say($("#status"), `No open cases in ${contest.title}.`);
     } catch (error) {
       say(message, explain(error), "error");
@@ -219,23 +220,10 @@ function caseItem(item) {
   );
 }
 
-async function loadCases(reset) {
-  const list = $("#cases");
-  const more = $("#more-cases");
-  if (reset) {
-    offset = 0;
-    fill(list);
-  }
-  try {
-    const cases = await api(`/api/moderation/contests/${contest.id}/cases?limit=${PAGE_SIZE}&offset=${offset}`);
-    offset += cases.length;
-    list.append(...cases.map(caseItem));
-    more.hidden = cases.length < PAGE_SIZE;
-    $("#cases-section").hidden = false;
-    say($("#status"), offset ? `${offset} case(s) shown for ${contest.title}.` : `No open cases in ${contest.title}.`);
-  } catch (error) {
-    say($("#status"), explain(error), "error");
-  }
+function showCases(items, shown) {
+  $("#cases").append(...items.map(caseItem));
+  $("#cases-section").hidden = false;
+  say($("#status"), shown ? `${shown} case(s) shown for ${contest.title}.` : `No open cases in ${contest.title}.`);
 }
 
 async function main() {
@@ -276,13 +264,20 @@ async function main() {
     } catch {
       songTitles = new Map(); // numbers alone still identify the songs
     }
-    await loadCases(true);
+    fill($("#cases"));
+    await cases.reset();
   };
   picker.addEventListener("submit", (event) => {
     event.preventDefault();
     show();
   });
-  $("#more-cases").addEventListener("click", () => loadCases(false));
+  cases = pager({
+    button: $("#more-cases"),
+    pageSize: PAGE_SIZE,
+    load: (offset, limit) => api(`/api/moderation/contests/${contest.id}/cases?limit=${limit}&offset=${offset}`),
+    show: showCases,
+    onError: (error) => say(status, explain(error), "error"),
+  });
   await show();
 }
 

@@ -3,11 +3,11 @@ import { api } from "./api.js";
 import { $, fill, h, label, say, when } from "./dom.js";
 import { initPage } from "./layout.js";
 import { explain, loginLink } from "./messages.js";
+import { pager } from "./pager.js";
 
 const PAGE_SIZE = 50;
 const songs = new Map(); // id -> Promise<{title, contest}>
 const contests = new Map(); // id -> Promise<contest | null>
-let offset = 0;
 
 function contestOf(id) {
   if (!contests.has(id)) contests.set(id, api(`/api/contests/${id}`).catch(() => null));
@@ -68,37 +68,29 @@ function retractButton(vote, title) {
   );
 }
 
-async function loadMore() {
-  const status = $("#status");
-  const more = $("#more-votes");
-  more.disabled = true;
-  try {
-    const page = await api(`/api/me/votes?limit=${PAGE_SIZE}&offset=${offset}`);
-    offset += page.items.length;
-    const rows = await Promise.all(page.items.map(row));
-    $("#votes tbody").append(...rows);
-    $("#votes").hidden = offset === 0;
-    more.hidden = page.items.length < PAGE_SIZE;
-    if (offset === 0) {
-      say(status, "You have not voted yet.", "info", h("a", { href: "/" }, "Find a contest"));
-    } else if (status.dataset.kind !== "ok" && status.dataset.kind !== "error") {
-      say(status, "");
-    }
-  } catch (error) {
-    say(status, explain(error), "error");
-  } finally {
-    more.disabled = false;
-  }
-}
-
 async function main() {
   const user = await initPage();
+  const status = $("#status");
   if (!user) {
-    say($("#status"), "Log in to see your votes.", "info", loginLink());
+    say(status, "Log in to see your votes.", "info", loginLink());
     return;
   }
-  $("#more-votes").addEventListener("click", loadMore);
-  await loadMore();
+  const votes = pager({
+    button: $("#more-votes"),
+    pageSize: PAGE_SIZE,
+    load: async (offset, limit) => (await api(`/api/me/votes?limit=${limit}&offset=${offset}`)).items,
+    show: async (items, shown) => {
+      $("#votes tbody").append(...(await Promise.all(items.map(row))));
+      $("#votes").hidden = shown === 0;
+      if (shown === 0) {
+        say(status, "You have not voted yet.", "info", h("a", { href: "/" }, "Find a contest"));
+      } else if (status.dataset.kind !== "ok" && status.dataset.kind !== "error") {
+        say(status, "");
+      }
+    },
+    onError: (error) => say(status, explain(error), "error"),
+  });
+  await votes.more();
 }
 
 main();

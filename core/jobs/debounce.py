@@ -38,3 +38,7 @@ class Debouncer:
             window_ms = max(1, int(seconds * 1000))
             return bool(self._redis.set(f"ovation:debounce:{key}", b"1", nx=True, px=window_ms))
         return True
+
+    def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
