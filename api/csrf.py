@@ -14,6 +14,7 @@ import secrets
 from hmac import compare_digest
 from typing import Any
 
+from litestar import Request
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.enums import RequestEncodingType, ScopeType
 from litestar.exceptions import PermissionDeniedException
@@ -22,24 +23,44 @@ from litestar.middleware.csrf import CSRF_SECRET_BYTES, CSRF_SECRET_LENGTH, CSRF
 from litestar.types import Message, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from api.auth import loaded_session_id, session_id_after
+from api.auth import CSRF_COOKIE, loaded_session_id, session_id_after
+
+CSRF_HEADER = "x-csrftoken"
+FAILED = "CSRF token verification failed"
+
+
+def _signature(token_secret: str, session_id: str, secret: str) -> str:
+    return generate_csrf_hash(token=f"{token_secret}:{session_id}", secret=secret)
+
+
+def issue_token(session_id: str, secret: str) -> str:
+    token_secret = secrets.token_hex(CSRF_SECRET_BYTES)
+    return token_secret + _signature(token_secret, session_id, secret)
+
+
+def token_valid_for(token: str | None, session_id: str, secret: str) -> bool:
+    if not token or len(token) != 2 * CSRF_SECRET_LENGTH:
+        return False
+    token_secret, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
+    return compare_digest(signature, _signature(token_secret, session_id, secret))
+
+
+def check_header_token(request: Request[Any, Any, Any], secret: str) -> None:
+    """The middleware's check for a route that must not have its body parsed: the header only."""
+    sent, cookie = request.headers.get(CSRF_HEADER), request.cookies.get(CSRF_COOKIE)
+    matching = bool(sent and cookie and compare_digest(sent, cookie))
+    if not (matching and token_valid_for(cookie, loaded_session_id(request.scope) or "", secret)):
+        raise PermissionDeniedException(f"{FAILED}: send the csrftoken cookie's value in X-CSRFToken")
 
 
 class SessionBoundCSRFMiddleware(CSRFMiddleware):
     """Mounted as app middleware, inside the session middleware: the session is loaded when it runs."""
 
-    def _signature(self, token_secret: str, session_id: str) -> str:
-        return generate_csrf_hash(token=f"{token_secret}:{session_id}", secret=self.config.secret)
-
     def issue(self, session_id: str) -> str:
-        token_secret = secrets.token_hex(CSRF_SECRET_BYTES)
-        return token_secret + self._signature(token_secret, session_id)
+        return issue_token(session_id, self.config.secret)
 
     def valid_for(self, token: str | None, session_id: str) -> bool:
-        if not token or len(token) != 2 * CSRF_SECRET_LENGTH:
-            return False
-        token_secret, signature = token[:CSRF_SECRET_LENGTH], token[CSRF_SECRET_LENGTH:]
-        return compare_digest(signature, self._signature(token_secret, session_id))
+        return token_valid_for(token, session_id, self.config.secret)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP or should_bypass_middleware(
@@ -63,7 +84,7 @@ class SessionBoundCSRFMiddleware(CSRFMiddleware):
             if not (
                 sent and cookie and compare_digest(str(sent), cookie) and self.valid_for(cookie, session_id)
             ):
-                raise PermissionDeniedException("CSRF token verification failed")
+                raise PermissionDeniedException(FAILED)
 
         state = ScopeState.from_scope(scope)
         token, bound_to = (cookie, session_id) if self.valid_for(cookie, session_id) else (None, None)

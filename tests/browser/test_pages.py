@@ -116,6 +116,7 @@ def upcoming_vote_contest(platform: RunningPlatform) -> str:
         headers = {"x-csrftoken": token}
         login = {"login": platform.admin_login, "password": platform.admin_password}
         client.post("/api/auth/login", json=login, headers=headers).raise_for_status()
+        headers = {"x-csrftoken": client.cookies["csrftoken"]}  # renewed with the session at login
         created = client.post(
             "/api/contests/",
             headers=headers,
