@@ -34,6 +34,7 @@ from api.controllers.votes import VoteController
 from api.csrf import SessionBoundCSRFMiddleware
 from api.deps import provide_db
 from api.errors import EXCEPTION_HANDLERS
+from api.operators import operators_only
 from api.ratelimit import account_or_address, rate_limit
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import open_database
@@ -52,6 +53,7 @@ UNPROTECTED_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/static
 class MetricsController(PrometheusController):
     path = "/metrics"
     include_in_schema = False
+    guards = [operators_only]
 
 
 def _stores(settings: Settings, sessions: DatabaseSessionStore) -> dict[str, Store]:

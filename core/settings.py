@@ -87,6 +87,9 @@ class HttpSettings:
     # Sessions and accounts are reused from memory for this long: a logout or ban made through another API
     # process applies within it. 0 reads the database on every request.
     auth_cache_seconds: float = 2.0
+    # Who may read /ready's details and /metrics: these networks, or the bearer of the token.
+    operator_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    operator_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +185,8 @@ def load_settings() -> Settings:
         credential_rate_limit_per_minute=_env_int("CREDENTIAL_RATE_LIMIT_PER_MINUTE", 20),
         vote_rate_limit_per_minute=_env_int("VOTE_RATE_LIMIT_PER_MINUTE", 60),
         auth_cache_seconds=_env_int("AUTH_CACHE_SECONDS", 2),
+        operator_networks=_env_list("OPERATOR_NETWORKS") or ("127.0.0.0/8", "::1/128"),
+        operator_token=_env("OPERATOR_TOKEN"),
     )
     production = not database.is_sqlite and not broker.embedded
     return Settings(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,19 +15,29 @@ from core.errors import Conflict, InvalidInput, NotFound
 from core.models import AccountStatus, Role, User, UserRole
 from core.services import audit
 
-# Deliberately simple: one @, a dot in the domain, no spaces. Deliverability is proven by verification mail.
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+# Printable ASCII only: no control characters, no look-alikes, nothing that means something in HTML.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 SELF_SERVICE_ROLES = frozenset({Role.VOTER, Role.CONTESTANT})
 ALL_ROLES = frozenset(role.value for role in Role)
 
 
 def normalize_email(email: str) -> str:
-    email = email.strip()
-    if len(email) > 254 or not EMAIL_PATTERN.match(email):
-        raise InvalidInput("email is not a valid address", code="invalid_email")
-    local, domain = email.rsplit("@", 1)
-    return f"{local}@{domain.lower()}"
+    """The address in the form stored and mailed to (ASCII: an international domain in its IDNA form), or
+    InvalidInput naming what is wrong. Syntax only: the verification mail proves the address works."""
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"email is not a valid address: {exc}", code="invalid_email") from None
+    return str(checked.ascii_email or checked.normalized)
+
+
+def check_username(username: str) -> str:
+    username = username.strip()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise InvalidInput(
+            "username must be 3 to 32 letters, digits, '.', '_' or '-'", code="invalid_username"
+        )
+    return username
 
 
 def check_roles(roles: Iterable[str], *, allowed: frozenset[str] = ALL_ROLES) -> set[str]:
@@ -56,11 +67,7 @@ async def create_user(
     actor_id: int | None = None,
 ) -> User:
     email = normalize_email(email)
-    username = username.strip()
-    if not USERNAME_PATTERN.match(username):
-        raise InvalidInput(
-            "username must be 3 to 32 letters, digits, '.', '_' or '-'", code="invalid_username"
-        )
+    username = check_username(username)
     problem = passwords.password_problem(password, username=username, email=email)
     if problem:
         raise InvalidInput(problem, code="weak_password")

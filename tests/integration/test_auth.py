@@ -31,6 +31,27 @@ async def test_register_login_me_logout(api: Api) -> None:
     ("body", "status", "code"),
     [
         ({"email": "not-an-email", "username": "validname", "password": PASSWORD}, 400, "invalid_email"),
+        (
+            {"email": "nul\u0000byte@example.com", "username": "validname", "password": PASSWORD},
+            400,
+            "invalid_email",
+        ),
+        (
+            {"email": "<script>alert(1)</script>@example.com", "username": "validname", "password": PASSWORD},
+            400,
+            "invalid_email",
+        ),
+        (
+            {"email": "a@example.com\n", "username": "valid\u0000name", "password": PASSWORD},
+            400,
+            "invalid_username",
+        ),
+        (
+            {"email": "a@example.com", "username": "zero\u200bwidth", "password": PASSWORD},
+            400,
+            "invalid_username",
+        ),
+        ({"email": "a@example.com", "username": "bell\u0007", "password": PASSWORD}, 400, "invalid_username"),
         ({"email": "a@example.com", "username": "x", "password": PASSWORD}, 400, "validation_error"),
         ({"email": "a@example.com", "username": "bad name!", "password": PASSWORD}, 400, "invalid_username"),
         ({"email": "a@example.com", "username": "validname", "password": "short"}, 400, "weak_password"),

@@ -32,7 +32,7 @@ from core.services.leaderboard_cache import (
     open_board_cache,
 )
 from core.settings import get_settings
-from tests.integration.conftest import BACKENDS, Api, create_account
+from tests.integration.conftest import BACKENDS, OPERATOR_TOKEN, Api, create_account
 from tests.integration.processes import free_port, process_env
 from tests.integration.voting import OpenContest, eventually, open_contest, vote
 from tests.support.jobs import send_job
@@ -642,7 +642,7 @@ async def test_the_integrity_check_repairs_a_tampered_cache(api: Api, db: AsyncS
         assert await eventually(repaired)
     finally:
         await client.aclose()
-    metrics = (await api.get("/metrics")).text
+    metrics = (await api.get("/metrics", headers={"authorization": f"Bearer {OPERATOR_TOKEN}"})).text
     line = next(
         row
         for row in metrics.splitlines()

@@ -24,6 +24,7 @@ from tests.integration.processes import free_port, process_env
 from tests.integration.voting import eventually
 
 PARALLEL_GUESSES = 18
+WRONG = "wrong-guess-123"
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -44,7 +45,7 @@ async def served(
         pytest.skip("PostgreSQL unreachable outside CI: the embedded run covers SQLite only")
     port = free_port()
     log = (tmp_path / "api.log").open("wb")
-    api = subprocess.Popen(
+    api = subprocess.Popen(  # noqa: ASYNC220 - started once, before the client; not awaited
         [sys.executable, "-m", "ovation", "api", "--port", str(port)], env=env, stdout=log, stderr=log
     )
     engine = create_engine(database, pooled=False)
@@ -67,7 +68,7 @@ async def _healthy(client: httpx.AsyncClient) -> bool:
         return False
 
 
-async def _guess(client: Api, login: str, password: str = "wrong-guess-123", **headers: str) -> Any:
+async def _guess(client: Api, login: str, password: str = WRONG, **headers: str) -> Any:
     return await client.post("/api/auth/login", json={"login": login, "password": password}, headers=headers)
 
 
@@ -77,7 +78,7 @@ async def test_parallel_wrong_passwords_are_checked_exactly_as_often_as_the_limi
     client, db = served
     name, _ = await create_account(db)
     headers = {"x-csrftoken": (await client.get("/api/auth/csrf")).json()["csrf_token"]}
-    body = {"login": name, "password": "wrong-guess-123"}
+    body = {"login": name, "password": WRONG}
     answers = await asyncio.gather(
         *[client.post("/api/auth/login", json=body, headers=headers) for _ in range(PARALLEL_GUESSES)]
     )
@@ -163,4 +164,6 @@ async def test_guesses_from_one_address_are_held_back_across_accounts(
 
     name, _ = await create_account(db)
     neighbour: Api = await make_api()
-    assert (await _guess(neighbour, name, PASSWORD, **{"x-forwarded-for": "198.51.100.24"})).status_code == 200
+    assert (
+        await _guess(neighbour, name, PASSWORD, **{"x-forwarded-for": "198.51.100.24"})
+    ).status_code == 200

@@ -31,9 +31,7 @@ async def _stored(db: AsyncSession, key: str) -> bool:
     return bool(found)
 
 
-async def test_a_planted_session_id_is_never_adopted_at_login(
-    make_api: Any, db: AsyncSession
-) -> None:
+async def test_a_planted_session_id_is_never_adopted_at_login(make_api: Any, db: AsyncSession) -> None:
     name, _ = await create_account(db)
     victim: Api = await make_api()
     plant(victim, SESSION, PLANTED)
@@ -41,7 +39,8 @@ async def test_a_planted_session_id_is_never_adopted_at_login(
     await _login(victim, name)
 
     issued = victim.client.cookies.get(SESSION)
-    assert issued and issued != PLANTED
+    assert issued
+    assert issued != PLANTED
     assert not await _stored(db, PLANTED)
     attacker: Api = await make_api()
     plant(attacker, SESSION, PLANTED)
@@ -67,7 +66,9 @@ async def test_the_session_id_changes_at_every_login_and_the_old_one_ends(
     first = client.client.cookies.get(SESSION)
     await _login(client, name)  # logging in again from a signed-in browser
     second = client.client.cookies.get(SESSION)
-    assert first and second and first != second
+    assert first
+    assert second
+    assert first != second
     assert not await _stored(db, first)
 
     stale: Api = await make_api()
@@ -110,7 +111,8 @@ async def test_csrf_tokens_are_renewed_at_login_and_logout(make_api: Any, db: As
     anonymous = (await client.client.get("/api/auth/csrf")).json()["csrf_token"]
     await _login(client, name)
     signed_in = client.client.cookies.get("csrftoken")
-    assert signed_in and signed_in != anonymous
+    assert signed_in
+    assert signed_in != anonymous
     assert (await client.client.get("/api/auth/csrf")).json()["csrf_token"] == signed_in
 
     # The token from before the login no longer passes, even sent as cookie and header together.
@@ -118,18 +120,21 @@ async def test_csrf_tokens_are_renewed_at_login_and_logout(make_api: Any, db: As
     refused = await client.client.post("/api/auth/logout", headers={"x-csrftoken": anonymous})
     assert refused.status_code == 403
     plant(client, "csrftoken", signed_in)
-    assert (await client.client.post("/api/auth/logout", headers={"x-csrftoken": signed_in})).status_code == 204
+    assert (
+        await client.client.post("/api/auth/logout", headers={"x-csrftoken": signed_in})
+    ).status_code == 204
 
     after_logout = client.client.cookies.get("csrftoken")
-    assert after_logout and after_logout != signed_in
+    assert after_logout
+    assert after_logout != signed_in
     await _login(client, name)
     plant(client, "csrftoken", signed_in)  # the token of the earlier, ended session
-    assert (await client.client.post("/api/auth/logout", headers={"x-csrftoken": signed_in})).status_code == 403
+    assert (
+        await client.client.post("/api/auth/logout", headers={"x-csrftoken": signed_in})
+    ).status_code == 403
 
 
-async def test_a_role_change_renews_the_session_id(
-    make_api: Any, admin_api: Api, db: AsyncSession
-) -> None:
+async def test_a_role_change_renews_the_session_id(make_api: Any, admin_api: Api, db: AsyncSession) -> None:
     name, user_id = await create_account(db)
     client: Api = await make_api()
     await _login(client, name)
@@ -142,7 +147,8 @@ async def test_a_role_change_renews_the_session_id(
     assert me.status_code == 200
     assert "moderator" in me.json()["roles"]
     after = client.client.cookies.get(SESSION)
-    assert after and after != before
+    assert after
+    assert after != before
     assert not await _stored(db, before)
     # The renewed session still passes CSRF with the token the response handed out.
     assert (await client.post("/api/auth/logout")).status_code == 204

@@ -19,7 +19,7 @@ from core.jobs import VERIFY_TASK, Job
 from core.models import COUNTED_STATUSES, LeaderboardRepair, Vote, VoteTally, utcnow
 from core.services import scoring
 from core.settings import DatabaseSettings, get_settings
-from tests.integration.conftest import BACKENDS, Api, create_account
+from tests.integration.conftest import BACKENDS, OPERATOR_TOKEN, Api, create_account
 from tests.integration.test_leaderboard import add_votes, board, ranks, recompute_now
 from tests.integration.test_moderation import _bot_votes, _moderator, _scored
 from tests.integration.voting import OpenContest, eventually, open_contest, seed_vote_ring, vote
@@ -314,7 +314,7 @@ async def test_the_integrity_check_repairs_corrupted_tallies(api: Api, db: Async
     country = await board(api, contest.id, country="NO")
     assert country["items"] == []
     if BACKENDS.production:
-        metrics = (await api.get("/metrics")).text
+        metrics = (await api.get("/metrics", headers={"authorization": f"Bearer {OPERATOR_TOKEN}"})).text
         line = next(
             row
             for row in metrics.splitlines()
