@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.auth import CSRF_COOKIE, RecentUsers, session_auth
+from api.controllers.account import AccountController
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.leaderboard import BoardContext, LeaderboardController
@@ -127,10 +128,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     middleware.append(DefineMiddleware(SessionBoundCSRFMiddleware, config=csrf))
 
     # Credential guessing from one address is slowed down here; the account itself locks after repeated
-    # failures (core.services.login).
+    # failures (core.accounts.login).
     credentials = Router(
         path="/api/auth",
         route_handlers=[CredentialsController],
+        middleware=[rate_limit(settings.http.credential_rate_limit_per_minute, "credential_rate_limit")],
+    )
+    account = Router(
+        path="/api/account",
+        route_handlers=[AccountController],
         middleware=[rate_limit(settings.http.credential_rate_limit_per_minute, "credential_rate_limit")],
     )
     # Per-account budget on casting votes, on top of the per-address one and the contest's daily limits.
@@ -151,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             SessionController,
             credentials,
+            account,
             ContestController,
             LeaderboardController,
             UserAdminController,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.datastructures import Cookie, MutableScopeHeaders
+from litestar.datastructures import Cookie, MutableScopeHeaders, State
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.security.session_auth import SessionAuth
@@ -23,6 +23,7 @@ from litestar.types import Message, Scope, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
 from api.stores import DatabaseSessionStore
+from core.accounts.signup import Links
 from core.errors import Forbidden, NotAuthenticated
 from core.models import Role, User
 from core.services import users
@@ -85,6 +86,18 @@ def sign_in(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:
 
 def sign_out(connection: ASGIConnection[Any, Any, Any, Any]) -> None:
     connection.clear_session()
+
+
+def forget_sessions(connection: ASGIConnection[Any, Any, Any, Any], keys: list[str]) -> None:
+    """Sessions a service deleted: this process stops serving them from its read cache at once."""
+    store = connection.app.stores.get("sessions")
+    if isinstance(store, DatabaseSessionStore):
+        store.forget(keys)
+
+
+def links_of(state: State) -> Links:
+    settings = state.settings
+    return Links(mail=settings.mail, secret=settings.secret_key)
 
 
 def loaded_session_id(scope: Scope) -> str | None:

@@ -46,6 +46,44 @@ class UserOut(msgspec.Struct):
     last_login_at: datetime | None
 
 
+LinkToken = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class EmailRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class LinkRequest(msgspec.Struct, forbid_unknown_fields=True):
+    token: LinkToken
+
+
+class ResetPasswordRequest(msgspec.Struct, forbid_unknown_fields=True):
+    token: LinkToken
+    password: Password
+
+
+class ChangePasswordRequest(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Password
+    new_password: Password
+
+
+class ChangeEmailRequest(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
+    new_email: Email
+
+
+class MailQueuedOut(msgspec.Struct):
+    """The answer to anything that may send mail: the same whether or not the address has an account."""
+
+    status: str
+    detail: str
+
+
+class EmailVerifiedOut(msgspec.Struct):
+    email: str
+    username: str
+
+
 class SetRolesRequest(msgspec.Struct, forbid_unknown_fields=True):
     roles: Annotated[list[RoleName], msgspec.Meta(max_length=4)]
 

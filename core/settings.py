@@ -112,6 +112,22 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MailSettings:
+    """Account mail. With ``smtp_url`` set, messages go through that server over TLS; without it each one
+    is written to ``outbox_dir`` (and its link logged), so the embedded mode needs no mail server."""
+
+    outbox_dir: Path
+    # Links in mails start with this; never taken from a request's Host header (a forged one would send the
+    # token to another site).
+    public_url: str
+    smtp_url: str = field(default="", repr=False)  # smtp://user:pass@host:587 (STARTTLS) or smtps://...:465
+    smtp_ca_file: str = ""  # a CA bundle for a relay with a private certificate authority
+    sender: str = "Ovation <no-reply@localhost>"
+    verify_link_hours: int = 48
+    reset_link_minutes: int = 60
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     database: DatabaseSettings
@@ -119,6 +135,7 @@ class Settings:
     http: HttpSettings
     geo: GeoSettings
     workers: WorkerSettings
+    mail: MailSettings
     upload_dir: Path
     secret_key: str = field(repr=False)
     log_json: bool = False
@@ -189,6 +206,16 @@ def load_settings() -> Settings:
         operator_token=_env("OPERATOR_TOKEN"),
     )
     production = not database.is_sqlite and not broker.embedded
+    served_host = "localhost" if http.host in {"0.0.0.0", "::", ""} else http.host
+    mail = MailSettings(
+        outbox_dir=Path(_env("MAIL_OUTBOX_DIR") or str(data_dir / "outbox")).resolve(),
+        public_url=(_env("PUBLIC_URL") or f"http://{served_host}:{http.port}").rstrip("/"),
+        smtp_url=_env("SMTP_URL"),
+        smtp_ca_file=_env("SMTP_CA_FILE"),
+        sender=_env("MAIL_FROM", "Ovation <no-reply@localhost>"),
+        verify_link_hours=_env_int("VERIFY_LINK_HOURS", 48),
+        reset_link_minutes=_env_int("RESET_LINK_MINUTES", 60),
+    )
     return Settings(
         data_dir=data_dir,
         database=database,
@@ -202,6 +229,7 @@ def load_settings() -> Settings:
             leaderboard_check_seconds=_env_int("LEADERBOARD_CHECK_SECONDS", 300),
             leaderboard_snapshot_minutes=_env_int("LEADERBOARD_SNAPSHOT_MINUTES", 10),
         ),
+        mail=mail,
         upload_dir=Path(_env("UPLOAD_DIR") or str(data_dir / "uploads")).resolve(),
         secret_key=_load_or_create_secret(data_dir, production),
         log_json=_env_bool("LOG_JSON", production),

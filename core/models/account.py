@@ -44,6 +44,7 @@ class OutgoingMail(Base):
 
     __tablename__ = "outgoing_mail"
     __table_args__ = (
+        Index("ix_outgoing_mail_to_kind", "to_address", "kind", "created_at"),
         Index(
             "ix_outgoing_mail_unsent",
             "created_at",
@@ -54,10 +55,14 @@ class OutgoingMail(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     to_address: Mapped[str] = mapped_column(String(254))
+    # What it is about (verify_email, reset_password, ...): repeats of one kind to one address are held back.
+    kind: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # A worker sending it holds it until then; past it (the worker died), another may.
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
 
@@ -65,7 +70,7 @@ class OutgoingMail(Base):
 class LoginThrottle(Base):
     """Failed-login bookkeeping per key (an account, an address, an account on one of its known devices).
     Each attempt takes a slot in one atomic upsert before its password is checked, so parallel guesses get
-    exactly as many checks as the limit allows (see core.services.throttle)."""
+    exactly as many checks as the limit allows (see core.accounts.throttle)."""
 
     __tablename__ = "login_throttle"
     __table_args__ = (CheckConstraint("failures >= 0", name="failures"),)

@@ -1,4 +1,4 @@
-"""Accounts: creation, validation of addresses and names, roles. Logging in is core.services.login."""
+"""Accounts: creation, validation of addresses and names, roles. Logging in is core.accounts.login."""
 
 from __future__ import annotations
 
@@ -106,6 +106,15 @@ async def create_user(
         details={"roles": sorted(role_set)},
     )
     return user
+
+
+async def find_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+async def username_taken(session: AsyncSession, username: str) -> bool:
+    found = await session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+    return found is not None
 
 
 async def get_active_user(session: AsyncSession, user_id: int) -> User | None:

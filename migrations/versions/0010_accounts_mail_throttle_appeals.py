@@ -69,14 +69,17 @@ def upgrade() -> None:
         "outgoing_mail",
         sa.Column("id", BIG_ID, nullable=False),
         sa.Column("to_address", sa.String(length=254), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
         sa.Column("created_at", UTC_DATETIME, nullable=False),
         sa.Column("sent_at", UTC_DATETIME, nullable=True),
+        sa.Column("claimed_until", UTC_DATETIME, nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_outgoing_mail")),
     )
+    op.create_index("ix_outgoing_mail_to_kind", "outgoing_mail", ["to_address", "kind", "created_at"])
     op.create_index(
         "ix_outgoing_mail_unsent",
         "outgoing_mail",
@@ -165,6 +168,7 @@ def downgrade() -> None:
     op.drop_table("known_devices")
     op.drop_table("login_throttle")
     op.drop_index("ix_outgoing_mail_unsent", table_name="outgoing_mail")
+    op.drop_index("ix_outgoing_mail_to_kind", table_name="outgoing_mail")
     op.drop_table("outgoing_mail")
     op.drop_index("ix_account_tokens_user_purpose", table_name="account_tokens")
     op.drop_table("account_tokens")

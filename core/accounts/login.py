@@ -1,4 +1,4 @@
-"""Logging in: the password is checked only once the throttle granted the attempt (core.services.throttle).
+"""Logging in: the password is checked only once the throttle granted the attempt (core.accounts.throttle).
 
 An attempt counts against the address it comes from and the account it names. A browser that logged in to
 the account before (its signed device cookie, recorded in known_devices) counts against a budget of its own
@@ -15,11 +15,12 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import passwords
+from core.accounts import throttle
+from core.accounts.throttle import ThrottlePolicy
 from core.db_dialect import upsert
 from core.errors import NotAuthenticated, Throttled
 from core.models import AccountStatus, KnownDevice, User
-from core.services import audit, throttle
-from core.services.throttle import ThrottlePolicy
+from core.services import audit
 from core.settings import HttpSettings
 
 

@@ -128,3 +128,13 @@ async def give_back(session: AsyncSession, key: str, policy: ThrottlePolicy) -> 
 async def clear(session: AsyncSession, *keys: str) -> None:
     """Forget a key's failures: its owner proved the password."""
     await session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_(keys)))
+
+
+async def clear_account(session: AsyncSession, user_id: int) -> None:
+    """Forget an account's failures, on every device of it (in the caller's transaction)."""
+    await session.execute(
+        delete(LoginThrottle).where(
+            (LoginThrottle.key == account_key(user_id))
+            | LoginThrottle.key.startswith(f"device:{user_id}:", autoescape=True)
+        )
+    )
