@@ -90,8 +90,9 @@ async def test_moving_to_an_address_that_has_an_account_answers_the_same_and_cha
     assert free.status_code == taken.status_code == 202
     assert free.json() == taken.json()
     assert [mail.kind for mail in await mails(db, f"{other}@example.com")] == ["address_taken"]
-    db.expire_all()
-    assert (await db.get(User, user_id)).email == f"{name}@example.com"
+    user = await db.get(User, user_id, populate_existing=True)
+    assert user is not None
+    assert user.email == f"{name}@example.com"
 
     wrong = await client.post(
         "/api/account/email",

@@ -104,7 +104,9 @@ def test_mail_goes_through_smtp_over_tls_with_login(
     assert "no-reply@localhost" in sender
     message = message_from_bytes(content, policy=default)
     assert message["Subject"] == LETTER.subject
-    assert "#token=abc" in message.get_body(preferencelist=("plain",)).get_content()
+    body = message.get_body(preferencelist=("plain",))
+    assert body is not None
+    assert "#token=abc" in body.get_content()
 
 
 @pytest.mark.parametrize("smtp_server", ["starttls"], indirect=True)

@@ -77,12 +77,14 @@ async def test_a_weak_password_is_refused_and_the_link_still_works(
 ) -> None:
     name, user_id = await create_account(db)
     token = await _reset_link(api, db, outbox, f"{name}@example.com")
-    before = (await db.get(User, user_id)).password_hash
+    user = await db.get(User, user_id)
+    assert user is not None
+    before = user.password_hash
     weak = await api.post("/api/auth/password-reset/confirm", json={"token": token, "password": "short"})
     assert weak.status_code == 400
     assert weak.json()["code"] == "weak_password"
-    db.expire_all()
-    assert (await db.get(User, user_id)).password_hash == before  # nothing half-written
+    await db.refresh(user)
+    assert user.password_hash == before  # nothing half-written
     done = await api.post("/api/auth/password-reset/confirm", json={"token": token, "password": NEW_PASSWORD})
     assert done.status_code == 204
 

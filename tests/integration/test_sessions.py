@@ -26,7 +26,7 @@ async def _login(client: Api, name: str) -> Any:
     return response
 
 
-async def _stored(db: AsyncSession, key: str) -> bool:
+async def _stored(db: AsyncSession, key: str | None) -> bool:
     found = await db.scalar(text("SELECT count(*) FROM http_sessions WHERE key = :key"), {"key": key})
     return bool(found)
 

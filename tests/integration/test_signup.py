@@ -33,7 +33,8 @@ def _session_cookie_set(response: Any) -> bool:
 
 
 async def _accounts_with(db: AsyncSession, email: str) -> int:
-    return int(await db.scalar(select(func.count(User.id)).where(func.lower(User.email) == email.lower())))
+    found = await db.scalar(select(func.count(User.id)).where(func.lower(User.email) == email.lower()))
+    return int(found or 0)
 
 
 async def test_sign_up_answers_the_same_whether_or_not_the_address_has_an_account(
