@@ -23,6 +23,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api.auth import CSRF_COOKIE, RecentUsers, session_auth
 from api.controllers.account import AccountController
+from api.controllers.appeals import AppealController
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.leaderboard import BoardContext, LeaderboardController
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             UserAdminController,
             ModerationController,
             votes,
+            AppealController,
             SongController,
             SongModerationController,
             PageController,  # the web pages (GET / is the home page)

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from api.schemas import (
+    AppealOut,
     BoardEntryOut,
     BoardOut,
+    CaseAppealOut,
     CaseOut,
     ContestOut,
     HistoryEntryOut,
@@ -26,10 +28,11 @@ from api.schemas import (
     UserOut,
     VoteOut,
 )
-from core.models import COUNTED_STATUSES, Contest, ContestStatus, Song, User, Vote, VoteStatus
+from core.models import COUNTED_STATUSES, Contest, ContestStatus, Song, User, Vote, VoteAppeal, VoteStatus
 from core.services.leaderboard import RESULT_FIELDS, Access, HistoryPoint, ResultRow, Standing
 from core.services.leaderboard_cache import BoardDoc
 from core.services.moderation import Case
+from core.votes.appeals import Appeal, AppealState
 from fraud.explain import plain_words
 
 
@@ -216,7 +219,7 @@ def song_submitted(song: Song) -> SongSubmitted:
     )
 
 
-def case_out(case: Case) -> CaseOut:
+def case_out(case: Case, *, appeals: int = 0) -> CaseOut:
     return CaseOut(
         key=case.key,
         kind=case.kind,
@@ -231,6 +234,26 @@ def case_out(case: Case) -> CaseOut:
             SongEffectOut(e.song_id, e.case_votes, e.counted_votes, e.rank_now, e.rank_if_cleared)
             for e in case.effect
         ],
+        appeals=appeals,
+    )
+
+
+def case_appeal_out(appeal: VoteAppeal) -> CaseAppealOut:
+    return CaseAppealOut(appeal.vote_id, appeal.voter_id, appeal.note, appeal.created_at)
+
+
+def appeal_out(appeal: Appeal) -> AppealOut:
+    decision_note = appeal.decision_note
+    return AppealOut(
+        id=appeal.appeal.id,
+        vote_id=appeal.vote.id,
+        contest_id=appeal.vote.contest_id,
+        song_id=appeal.vote.song_id,
+        note=appeal.appeal.note,
+        created_at=appeal.appeal.created_at,
+        state=appeal.state,
+        decision_note=decision_note,
+        decided_at=appeal.vote.reviewed_at if appeal.state != AppealState.WAITING else None,
     )
 
 

@@ -311,6 +311,31 @@ class SongEffectOut(msgspec.Struct):
     rank_if_cleared: int
 
 
+class AppealRequest(msgspec.Struct, forbid_unknown_fields=True):
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class AppealOut(msgspec.Struct):
+    """An appeal as its voter sees it: waiting, or decided (counted or not) with the moderator's note."""
+
+    id: int
+    vote_id: int
+    contest_id: int
+    song_id: int
+    note: str
+    created_at: datetime
+    state: str  # waiting | counted | not_counted
+    decision_note: str | None
+    decided_at: datetime | None
+
+
+class CaseAppealOut(msgspec.Struct):
+    vote_id: int
+    voter_id: int
+    note: str
+    created_at: datetime
+
+
 class CaseOut(msgspec.Struct):
     key: str
     kind: str
@@ -322,6 +347,7 @@ class CaseOut(msgspec.Struct):
     sample_evidence: list[str]
     group: dict[str, Any] | None
     effect_if_cleared: list[SongEffectOut]
+    appeals: int = 0  # held votes of the case whose voters appealed
 
 
 class ReviewedVoteOut(msgspec.Struct):
@@ -348,6 +374,8 @@ class ReviewedVoteOut(msgspec.Struct):
 class CaseDetailOut(msgspec.Struct):
     case: CaseOut
     votes: list[ReviewedVoteOut]
+    # The voters' appeals against the hold on votes of this case; the decision's note is their answer.
+    appeals: list[CaseAppealOut] = msgspec.field(default_factory=list)
 
 
 # --- leaderboards --------------------------------------------------------------------------------------
