@@ -42,9 +42,9 @@ from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import open_database
 from core.geo import GeoLookup
 from core.jobs.dispatch import Dispatcher
+from core.leaderboard.cache import register_repairs_metric
 from core.logging import configure_logging
 from core.process import freeze_startup_objects
-from core.services.leaderboard_cache import register_repairs_metric
 from core.settings import Settings, get_settings
 from core.storage import open_storage
 from core.votes.writers import open_vote_writer

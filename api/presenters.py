@@ -28,9 +28,12 @@ from api.schemas import (
     UserOut,
     VoteOut,
 )
-from core.models import COUNTED_STATUSES, Contest, ContestStatus, Song, User, Vote, VoteAppeal, VoteStatus
-from core.services.leaderboard import RESULT_FIELDS, Access, HistoryPoint, ResultRow, Standing
-from core.services.leaderboard_cache import BoardDoc
+from core.leaderboard.cache import BoardDoc
+from core.leaderboard.counting import is_counted
+from core.leaderboard.read import Standing
+from core.leaderboard.reports import RESULT_FIELDS, HistoryPoint, ResultRow
+from core.leaderboard.rules import Access
+from core.models import Contest, ContestStatus, Song, User, Vote, VoteAppeal, VoteStatus
 from core.services.moderation import Case
 from core.votes.appeals import Appeal, AppealState
 from fraud.explain import plain_words
@@ -136,7 +139,7 @@ def vote_out(vote: VoteView, retractable_until: datetime | None = None) -> VoteO
         song_id=vote.song_id,
         cast_at=vote.cast_at,
         status=vote.status,
-        counted=vote.status in COUNTED_STATUSES and vote.retracted_at is None,
+        counted=is_counted(vote.status, vote.retracted_at),
         retracted_at=vote.retracted_at,
         retractable_until=retractable_until,
         explanation=vote_explanation(vote),
@@ -199,7 +202,7 @@ def song_review_out(song: Song) -> SongReviewOut:
 
 
 def song_for_viewer(song: Song, viewer: User | None) -> SongOut:
-    """The fullest view this viewer may have of a song (see core.services.songs.get_song)."""
+    """The fullest view this viewer may have of a song (see core.songs.queries.get_song)."""
     if viewer is not None and viewer.has_role("moderator", "admin"):
         return song_review_out(song)
     if viewer is not None and viewer.id == song.contestant_id:

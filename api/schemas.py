@@ -298,6 +298,10 @@ class VoidAccountRequest(msgspec.Struct, forbid_unknown_fields=True):
     ban: bool = False
 
 
+class UnbanRequest(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Note
+
+
 class DecisionOut(msgspec.Struct):
     votes: int
     decision: str

@@ -14,7 +14,11 @@ GENRES = 6
 
 
 def million_vote_edges(size: int, seed: int) -> tuple[list[VoteEdge], set[int]]:
-    """Honest multi-song voters with genre taste, a flash crowd, and a camouflaged ring (2% of votes)."""
+    """Honest multi-song voters with genre taste, a flash crowd, and a camouflaged ring (2% of votes).
+
+    Every edge carries its account's creation time, so the signup-cohort passes (dormant and fresh) run
+    too: honest accounts created over two years, a quarter of them minutes before their first vote.
+    """
     rng = random.Random(seed)
     start = START.timestamp()
     days = 5
@@ -31,30 +35,37 @@ def million_vote_edges(size: int, seed: int) -> tuple[list[VoteEdge], set[int]]:
     songs = range(1, SONGS + 1)
     while len(edges) < honest_budget:
         voter += 1
+        fresh = rng.random() < 0.25
         favourite = rng.randrange(GENRES)
         count = 1
         while rng.random() < 0.45 and count < 8:
             count += 1
         picks = set(rng.choices(songs, cum_weights=cumulative[favourite], k=count))
+        created: float | None = None
         for day in range(days):
             if day and rng.random() > 0.3:
                 continue
             at = start + day * 86400 + rng.uniform(6, 23) * 3600
+            if not day or created is None:
+                created = at - rng.uniform(20, 600) if fresh else start - rng.uniform(1, 730) * 86400
             for song in picks:
                 vote_id += 1
-                edges.append(VoteEdge(vote_id, voter, song, at))
+                edges.append(VoteEdge(vote_id, voter, song, at, created))
                 at += 5 + rng.expovariate(1 / 15)
     # Flash crowd: 3% of the votes, one song, within two hours.
     for _ in range(int(size * 0.03)):
         voter += 1
         vote_id += 1
-        edges.append(VoteEdge(vote_id, voter, 40, start + 2 * 86400 + 60000 + rng.expovariate(1 / 2400)))
+        at = start + 2 * 86400 + 60000 + rng.expovariate(1 / 2400)
+        edges.append(VoteEdge(vote_id, voter, 40, at, at - rng.uniform(20, 600)))
     ring_songs = [55, 61, 68, 74]
     members = ring_budget // (days * len(ring_songs) * 3)
     ring_accounts = set()
+    ring_created = {}
     for _ in range(members):
         voter += 1
         ring_accounts.add(voter)
+        ring_created[voter] = start - rng.uniform(30, 700) * 86400
     for day in range(days):
         call = start + day * 86400 + rng.uniform(17, 19) * 3600
         for member in ring_accounts:
@@ -64,7 +75,7 @@ def million_vote_edges(size: int, seed: int) -> tuple[list[VoteEdge], set[int]]:
             at = call + rng.expovariate(1 / 720)
             for song in picks:
                 vote_id += 1
-                edges.append(VoteEdge(vote_id, member, song, at))
+                edges.append(VoteEdge(vote_id, member, song, at, ring_created[member]))
                 at += 5 + rng.expovariate(1 / 15)
     return edges, ring_accounts
 

@@ -8,6 +8,12 @@
 - diurnal sessions in each voter's own timezone, returning voters on later days;
 - new accounts created seconds to minutes before their first vote, a few honest disposable emails;
 - an organic flash crowd after a contestant shares the link.
+
+With ``lookalikes=True`` the contest also holds the honest traffic that looks most like the attacks the
+engine is meant to catch (``_lookalikes`` below): a viral link, fans returning after months, families and
+classrooms voting together, carrier NAT with hundreds of voters per address, privacy-relay users, and a
+carrier's IPv6 pool. Every honest vote is labelled with the group it belongs to, so the benchmark reports
+the false-positive rate of each group.
 """
 
 from __future__ import annotations
@@ -30,7 +36,9 @@ from bench.fraud_common import (
     LabelledVote,
     Network,
     Person,
+    cookie_id,
     event,
+    hex_id,
     human_gap,
     ipv4,
     ipv6_home,
@@ -55,6 +63,17 @@ class HonestContest:
     flash_song: int = 0
     campus_song: int = 0
     next_voter_id: int = 1
+    # what the platform knew of each account before the contest (fraud_history.py): voter -> prior
+    prior: dict[int, Prior] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Prior:
+    """An account's votes before the contest: the latest one, and its networks (ASNs) and devices."""
+
+    last_vote: datetime
+    asns: set[int]
+    devices: set[str]
 
 
 class _Networks:
@@ -153,6 +172,7 @@ class _Builder:
             country: [] for country in COUNTRIES
         }
         self.genre_weights: dict[int, list[float]] = {}
+        self.voters: list[_Voter] = []
 
     def new_voter(self, kind: str, country: str, first_vote: datetime, new_share: float = 0.25) -> _Voter:
         rng = self.rng
@@ -181,7 +201,9 @@ class _Builder:
         vpn = rng.choice(self.networks.vpn_exits) if kind == "vpn" else None
         if kind == "relay":
             vpn = rng.choice(self.networks.relay[country])
-        return _Voter(person, kind, home, mobile, campus, vpn, rng.randrange(GENRES), new)
+        voter = _Voter(person, kind, home, mobile, campus, vpn, rng.randrange(GENRES), new)
+        self.voters.append(voter)
+        return voter
 
     def network_for(self, voter: _Voter, device: Device) -> Network:
         rng = self.rng
@@ -212,10 +234,17 @@ class _Builder:
                 chosen.append(song)
         return chosen
 
-    def session(self, voter: _Voter, start: datetime, songs: list[int]) -> None:
+    def session(
+        self,
+        voter: _Voter,
+        start: datetime,
+        songs: list[int],
+        group: str | None = None,
+        network: Network | None = None,
+    ) -> None:
         rng = self.rng
         device = rng.choice(voter.person.devices)
-        network = self.network_for(voter, device)
+        network = network or self.network_for(voter, device)
         at = start
         day = int((start - START).total_seconds() // 86400)
         for song in songs:
@@ -223,7 +252,7 @@ class _Builder:
                 continue
             self.voted.add((voter.person.voter_id, song, day))
             self.contest.votes.append(
-                LabelledVote(event(0, song, voter.person, device, network, at), False, "honest")
+                LabelledVote(event(0, song, voter.person, device, network, at), False, group or voter.kind)
             )
             at += timedelta(seconds=human_gap(rng))
 
@@ -238,7 +267,9 @@ def _kind(rng: random.Random) -> str:
     return rng.choices(["home", "mobile", "campus", "vpn", "relay"], weights=[68, 17, 6, 4, 5])[0]
 
 
-def generate_honest(rng: random.Random, days: int, votes_per_day: int) -> HonestContest:
+def generate_honest(
+    rng: random.Random, days: int, votes_per_day: int, *, lookalikes: bool = False
+) -> HonestContest:
     builder = _Builder(rng, days)
     contest = builder.contest
     target = votes_per_day * days
@@ -257,6 +288,9 @@ def generate_honest(rng: random.Random, days: int, votes_per_day: int) -> Honest
                 builder.session(voter, session_start(rng, later, COUNTRIES[country][2]), again)
     _flash_crowd(builder, int(target * 0.06))
     _campus_rally(builder, 180)
+    if lookalikes:
+        _lookalikes(builder, target)
+    _prior_history(builder)
     contest.votes.sort(key=lambda vote: vote.event.cast_at)
     return contest
 
@@ -273,7 +307,7 @@ def _flash_crowd(builder: _Builder, size: int) -> None:
         songs = [contest.flash_song]
         if rng.random() < 0.15:
             songs += [s for s in builder.pick_songs(voter, 2) if s != contest.flash_song][:1]
-        builder.session(voter, arrive, songs)
+        builder.session(voter, arrive, songs, "flash_crowd")
 
 
 def _campus_rally(builder: _Builder, size: int) -> None:
@@ -291,5 +325,185 @@ def _campus_rally(builder: _Builder, size: int) -> None:
         songs = [contest.campus_song] if rng.random() < 0.8 else builder.pick_songs(voter, 1)
         at = arrive
         for song in songs:
-            contest.votes.append(LabelledVote(event(0, song, voter.person, device, nat, at), False, "honest"))
+            contest.votes.append(
+                LabelledVote(event(0, song, voter.person, device, nat, at), False, "campus_rally")
+            )
             at += timedelta(seconds=human_gap(rng))
+
+
+def _prior_history(builder: _Builder) -> None:
+    """Most accounts older than a day voted in earlier contests, mostly from their own networks, devices."""
+    rng = builder.rng
+    for voter in builder.voters:
+        person = voter.person
+        if voter.person.voter_id in builder.contest.prior:
+            continue  # set by a look-alike group
+        if person.created_at > START - timedelta(days=1) or rng.random() < 0.3:
+            continue
+        oldest = max(person.created_at, START - timedelta(days=150))
+        last = oldest + (START - timedelta(days=1) - oldest) * rng.random()
+        networks = [net for net in (voter.home, voter.mobile, voter.vpn) if net is not None]
+        asns = {net.asn for net in networks if net.asn is not None and rng.random() < 0.9}
+        devices = {
+            key
+            for device in person.devices
+            if rng.random() < 0.85
+            for key in (device.fingerprint, device.cookie)
+            if key
+        }
+        builder.contest.prior[person.voter_id] = Prior(last, asns, devices)
+
+
+def _lookalikes(builder: _Builder, target: int) -> None:
+    _viral_link(builder, max(300, int(target * 0.05)))
+    _returning_fans(builder, max(100, int(target * 0.015)))
+    _families(builder, max(20, target // 400))
+    _classrooms(builder, 12)
+    _big_carrier_nat(builder, max(300, int(target * 0.02)))
+    _relay_users(builder, max(200, int(target * 0.02)))
+    _carrier_ipv6_pool(builder, max(200, int(target * 0.015)))
+
+
+def _viral_link(builder: _Builder, size: int) -> None:
+    """A contestant's post goes viral: thousands of brand-new accounts within an hour, on phones, for her
+    song; a quarter come back on later days, for her song again (and sometimes another)."""
+    rng, contest = builder.rng, builder.contest
+    song = contest.songs[6]
+    shared_at = START + timedelta(hours=19, minutes=10)
+    for _ in range(size):
+        country = _pick_country(rng)
+        arrive = shared_at + timedelta(seconds=rng.expovariate(1 / 1500))
+        voter = builder.new_voter("mobile" if rng.random() < 0.75 else "home", country, arrive, new_share=0.9)
+        builder.session(voter, arrive, [song], "viral_link")
+        for day in range(1, contest.days):
+            if rng.random() < 0.25:
+                again = [song] + ([builder.pick_songs(voter, 1)[0]] if rng.random() < 0.3 else [])
+                later = session_start(rng, day, COUNTRIES[country][2])
+                builder.session(voter, later, list(dict.fromkeys(again)), "viral_link")
+
+
+def _returning_fans(builder: _Builder, size: int) -> None:
+    """Last season's finalist is back: her old fans return after months, many on a new phone, for her."""
+    rng, contest = builder.rng, builder.contest
+    song = contest.songs[14]
+    for _ in range(size):
+        country = _pick_country(rng)
+        day = rng.randrange(contest.days)
+        start = session_start(rng, day, COUNTRIES[country][2])
+        voter = builder.new_voter("home" if rng.random() < 0.6 else "mobile", country, start, new_share=0.0)
+        person = voter.person
+        person.created_at = START - timedelta(days=rng.uniform(200, 1100))
+        old_devices = {d for d in (hex_id(rng), cookie_id(rng))}
+        if rng.random() < 0.5:  # still the same phone
+            old_devices |= {k for k in (person.devices[0].fingerprint, person.devices[0].cookie) if k}
+        networks = [net for net in (voter.home, voter.mobile) if net is not None]
+        asns = {net.asn for net in networks if net.asn is not None and rng.random() < 0.8}
+        contest.prior[person.voter_id] = Prior(
+            START - timedelta(days=rng.uniform(90, 400)), asns, old_devices
+        )
+        songs = [song] + ([builder.pick_songs(voter, 1)[0]] if rng.random() < 0.35 else [])
+        builder.session(voter, start, list(dict.fromkeys(songs)), "returning_fans")
+
+
+def _families(builder: _Builder, count: int) -> None:
+    """Two to five people of one household vote the same two or three songs together, some on one tablet."""
+    rng, contest = builder.rng, builder.contest
+    for _ in range(count):
+        country = _pick_country(rng)
+        size = rng.randint(2, 5)
+        day = rng.randrange(contest.days)
+        start = session_start(rng, day, COUNTRIES[country][2])
+        first = builder.new_voter("home", country, start, new_share=0.3)
+        songs = builder.pick_songs(first, rng.randint(2, 3))
+        home = first.home
+        tablet = make_device(rng, mobile=True)
+        for member in range(size):
+            voter = first if member == 0 else builder.new_voter("home", country, start, new_share=0.4)
+            voter.home = home
+            if rng.random() < 0.5:
+                voter.person.devices = [tablet]
+            at = start + timedelta(minutes=rng.uniform(0, 20))
+            builder.session(voter, at, songs, "families", network=home)
+            for later in range(day + 1, contest.days):
+                if rng.random() < 0.4:
+                    builder.session(
+                        voter, session_start(rng, later, COUNTRIES[country][2]), songs, "families"
+                    )
+
+
+def _classrooms(builder: _Builder, count: int) -> None:
+    """A music teacher has a small class (four to eight) sign up in one lesson and vote for the school
+    band and two favourites, from the school's network, and again at the next lessons."""
+    rng, contest = builder.rng, builder.contest
+    for index in range(count):
+        asn, org, country, base = CAMPUS_NETWORKS[index % len(CAMPUS_NETWORKS)]
+        school = [
+            with_owner(Network(f"{base}.{host}", f"{base}.0/24", None, None, None), country, asn, org)
+            for host in (40 + index, 41 + index)
+        ]
+        band = contest.songs[rng.randrange(10, 35)]
+        lesson = START + timedelta(hours=8 + rng.uniform(0, 5))
+        songs = [band, *(s for s in builder.pick_songs(builder.new_voter("campus", country, lesson), 2))]
+        for _ in range(rng.randint(4, 8)):
+            arrive = lesson + timedelta(seconds=rng.uniform(0, 900))
+            voter = builder.new_voter("campus", country, arrive, new_share=0.9)
+            voter.campus = school
+            for day in range(contest.days):
+                if day and rng.random() < 0.3:
+                    continue
+                at = arrive + timedelta(days=day, minutes=rng.uniform(0, 10) if day else 0)
+                builder.session(
+                    voter, at, list(dict.fromkeys(songs)), "classrooms", network=rng.choice(school)
+                )
+
+
+def _big_carrier_nat(builder: _Builder, size: int) -> None:
+    """One carrier's CGNAT puts hundreds of evening voters behind two addresses."""
+    rng, contest = builder.rng, builder.contest
+    asn, org, octet = MOBILE_CARRIERS["DE"][0]
+    gateways = [with_owner(ipv4(octet, rng), "DE", asn, org) for _ in range(2)]
+    for _ in range(size):
+        day = rng.randrange(contest.days)
+        start = START + timedelta(days=day, hours=17 + rng.uniform(0, 4))
+        voter = builder.new_voter("mobile", "DE", start, new_share=0.35)
+        builder.session(
+            voter,
+            start,
+            builder.pick_songs(voter, builder.session_size()),
+            "carrier_nat_large",
+            network=rng.choice(gateways),
+        )
+
+
+def _relay_users(builder: _Builder, size: int) -> None:
+    """iCloud Private Relay users: a shared egress address per region, any song, any hour."""
+    rng, contest = builder.rng, builder.contest
+    for _ in range(size):
+        country = _pick_country(rng)
+        day = rng.randrange(contest.days)
+        start = session_start(rng, day, COUNTRIES[country][2])
+        voter = builder.new_voter("relay", country, start)
+        builder.session(voter, start, builder.pick_songs(voter, builder.session_size()), "privacy_relay")
+
+
+def _carrier_ipv6_pool(builder: _Builder, size: int) -> None:
+    """A mobile carrier hands each phone a /64 from a few /48s: hundreds of /64s per range, mixed songs."""
+    rng, contest = builder.rng, builder.contest
+    asn, org, _octet = MOBILE_CARRIERS["FR"][0]
+    ranges = [
+        f"2a01:cb{rng.randrange(16):x}{rng.randrange(16):x}:{rng.randrange(1 << 16):x}" for _ in range(3)
+    ]
+    for _ in range(size):
+        day = rng.randrange(contest.days)
+        start = session_start(rng, day, COUNTRIES["FR"][2])
+        voter = builder.new_voter("mobile", "FR", start)
+        prefix = f"{rng.choice(ranges)}:{rng.randrange(1 << 16):x}"
+        network = with_owner(
+            Network(f"{prefix}:{rng.randrange(1 << 16):x}::1", f"{prefix}::/64", None, None, None),
+            "FR",
+            asn,
+            org,
+        )
+        builder.session(
+            voter, start, builder.pick_songs(voter, builder.session_size()), "carrier_ipv6", network=network
+        )

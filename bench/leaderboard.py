@@ -39,6 +39,8 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.common import database_dsn, recreate_database, sqlalchemy_url
+
 ADMIN_DSN = os.environ.get("OVATION_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Not db 14: bench.vote_ingest flushes that one.
 REDIS_URL = os.environ.get("OVATION_BENCH_REDIS", "redis://127.0.0.1:6379/13")
@@ -52,8 +54,7 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 
 
 def _database_url() -> str:
-    base = ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    return f"{base}/{DATABASE}"
+    return sqlalchemy_url(database_dsn(ADMIN_DSN, DATABASE))
 
 
 async def _recreate_database() -> None:
@@ -65,16 +66,11 @@ async def _recreate_database() -> None:
         await client.flushdb()
     finally:
         await client.aclose()
-    admin = await asyncpg.connect(ADMIN_DSN)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    finally:
-        await admin.close()
+    await recreate_database(ADMIN_DSN, DATABASE)
 
 
 def _raw_dsn() -> str:
-    return ADMIN_DSN.rsplit("/", 1)[0] + f"/{DATABASE}"
+    return database_dsn(ADMIN_DSN, DATABASE)
 
 
 async def _load(votes: int) -> int:
@@ -230,10 +226,10 @@ async def _time_recompute(contest_id: int, runs: int) -> tuple[list[float], int]
     from sqlalchemy import text
 
     from core.db import create_engine, create_sessionmaker
+    from core.leaderboard.cache import RedisBoardCache
+    from core.leaderboard.compute import recompute
     from core.models import utcnow
     from core.process import freeze_startup_objects
-    from core.services import leaderboard
-    from core.services.leaderboard_cache import RedisBoardCache
     from core.settings import DatabaseSettings
 
     engine = create_engine(DatabaseSettings(url=_database_url()))
@@ -249,7 +245,7 @@ async def _time_recompute(contest_id: int, runs: int) -> tuple[list[float], int]
                 await session.execute(text(NEW_VOTES), {"contest_id": contest_id})
                 await session.commit()
                 started = time.perf_counter()
-                result = await leaderboard.recompute(session, cache, contest_id, now=utcnow())
+                result = await recompute(session, cache, contest_id, now=utcnow())
                 timings.append(time.perf_counter() - started)
                 assert result is not None
         async with sessions() as session:
@@ -264,9 +260,9 @@ async def _time_verify(contest_id: int, runs: int) -> list[float]:
     from redis.asyncio import Redis
 
     from core.db import create_engine, create_sessionmaker
+    from core.leaderboard.cache import RedisBoardCache
+    from core.leaderboard.integrity import verify
     from core.models import utcnow
-    from core.services import leaderboard
-    from core.services.leaderboard_cache import RedisBoardCache
     from core.settings import DatabaseSettings
 
     engine = create_engine(DatabaseSettings(url=_database_url()))
@@ -276,7 +272,7 @@ async def _time_verify(contest_id: int, runs: int) -> list[float]:
         for _ in range(runs + 1):
             async with create_sessionmaker(engine)() as session:
                 started = time.perf_counter()
-                findings = await leaderboard.verify(session, cache, [contest_id], now=utcnow())
+                findings = await verify(session, cache, [contest_id], now=utcnow())
                 timings.append(time.perf_counter() - started)
                 assert findings == [], findings  # the tallies and the board are exact
     finally:

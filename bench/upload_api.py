@@ -35,6 +35,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.common import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -86,13 +88,6 @@ async def _prepare(max_bytes: int) -> tuple[int, str]:
             return contest.id, name
     finally:
         await engine.dispose()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _start_api(port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -225,7 +220,7 @@ def main() -> None:
     settings = get_settings()
     migrate.upgrade(settings.database.url)
     contest_id, username = asyncio.run(_prepare(max(sizes) + MB))
-    port = _free_port()
+    port = free_port()
     api = _start_api(port, work / "api.log")
     mode = "embedded SQLite" if settings.database.is_sqlite else "configured database"
     print(f"ovation api pid {api.pid} on port {port} ({mode}); files in {work}; {os.cpu_count()} CPUs")

@@ -40,7 +40,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -62,6 +61,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_asyn
 
 from bench.bare_vote_app import INSERT_VOTE
 from bench.bare_vote_app import LAYERS as BARE_LAYERS
+from bench.common import database_dsn, free_port, recreate_database
 from core.db import keep_session_state
 from core.devices import new_device_cookie
 from core.geo import GeoLookup
@@ -150,19 +150,6 @@ class Fixture:
         path.write_text("\n".join(lines) + "\n")
 
 
-def database_url(postgres: str, name: str) -> str:
-    return postgres.rsplit("/", 1)[0] + "/" + name
-
-
-async def create_database(postgres: str) -> None:
-    connection = await asyncpg.connect(postgres)
-    try:
-        await connection.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        await connection.execute(f"CREATE DATABASE {DATABASE}")
-    finally:
-        await connection.close()
-
-
 async def seed(url: str, *, voters: int, songs: int, secret: str) -> Fixture:
     """An open contest, approved songs, voters with a session row each; one shared password hash."""
     engine = create_async_engine(url)
@@ -245,12 +232,6 @@ async def _staff(db: AsyncSession, password_hash: str, now: datetime) -> tuple[i
 
 
 # --- the API process -----------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class ApiProcess:
@@ -776,7 +757,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     logs = Path(tempfile.mkdtemp(prefix="vote-ingest-"))
     secret = secrets.token_urlsafe(48)
-    url = database_url(args.postgres, DATABASE)
+    url = database_dsn(args.postgres, DATABASE)
     sa_url = "postgresql+asyncpg://" + url.split("://", 1)[1]
 
     print(f"== vote ingest: {machine()}")
@@ -784,7 +765,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"   API run from {args.api_root.resolve()}")
     print(f"   {versions(args.postgres)}")
     t0 = time.perf_counter()
-    asyncio.run(create_database(args.postgres))
+    asyncio.run(recreate_database(args.postgres, DATABASE))
     upgrade(sa_url)
     fixture = asyncio.run(seed(sa_url, voters=voters, songs=args.songs, secret=secret))
     print(

@@ -15,6 +15,7 @@ the first bad key.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
@@ -83,6 +84,10 @@ DEFAULT_DETECTORS: Mapping[str, DetectorConfig] = MappingProxyType(
         "network_lockstep": _detector("strong", 25, 0.4, min_votes=10, window_minutes=60, min_song_share=0.8),
         # threshold: votes in the last hour from one hosting IP or prefix, nearly all for one song
         "datacenter_burst": _detector("strong", 30, 15, min_accounts=5, min_song_share=0.8),
+        # threshold: distinct /64s of one IPv6 /48 or /56 in 24 h, as a multiple of the contest's percentile
+        "ipv6_range_rotation": _detector(
+            "strong", 30, 3.0, floor=12, percentile=0.99, min_song_share=0.8, min_accounts=5
+        ),
         # threshold: seconds between account creation and its first vote
         "vote_after_signup": _detector("weak", 10, 30),
         # threshold: multiple of the song's own mean hourly rate over the last 24 h
@@ -92,6 +97,11 @@ DEFAULT_DETECTORS: Mapping[str, DetectorConfig] = MappingProxyType(
         # from hold_ratio x the prediction on, the reason is worth hold_weight (enough with new_account)
         "fresh_account_surge": _detector(
             "strong", 35, 3.0, account_hours=24, burst_hours=3, min_excess=20, hold_ratio=10, hold_weight=42
+        ),
+        # threshold: a song's votes from old accounts back after a silence on a new network and device, over
+        # what its popularity predicts (see fraud/detectors/takeover.py)
+        "dormant_account_switch": _detector(
+            "strong", 35, 3.0, account_days=60, silence_days=30, min_excess=10, hold_ratio=6, hold_weight=50
         ),
     }
 )
@@ -126,6 +136,10 @@ class CohortConfig:
     min_song_share: float = 0.8  # share of the account's votes that went to that song
     dormant_hours: float = 24  # the account existed this long before its first vote of the contest
     max_cohorts: int = 4  # cohorts examined per song
+    # Cohorts that vote at once (recruited people): first vote within fresh_minutes of signup, judged by
+    # how many of the span's newcomers come back loyal against the contest's other newcomers.
+    fresh_minutes: float = 60
+    fresh_min_lift: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +212,8 @@ def _require_mapping(value: object, where: str) -> Mapping[str, object]:
 def _number(value: object, key: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"fraud config key '{key}' must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"fraud config key '{key}' must be a finite number, got {value!r}")
     if value < 0:
         raise ValueError(f"fraud config key '{key}' must not be negative, got {value!r}")
     return float(value)
@@ -255,6 +271,8 @@ def _detector_overrides(current: Mapping[str, DetectorConfig], value: object) ->
 
 
 _GROUP_INTEGERS = frozenset({"min_accounts", "min_songs", "max_blocks"})
+# Lengths that divide: a zero-length time window would make every group scan fail.
+_POSITIVE = frozenset({"groups.window_minutes"})
 _COHORT_INTEGERS = frozenset({"min_accounts", "min_days", "max_cohorts"})
 Section = TypeVar("Section", GroupConfig, CohortConfig)
 
@@ -275,5 +293,8 @@ def _section_overrides(current: Section, value: object, section: str, integers: 
                 raise ValueError(f"fraud config key '{key}' must be a positive integer, got {field_value!r}")
             changes[name] = int(number)
         else:
-            changes[name] = _number(field_value, key)
+            number = _number(field_value, key)
+            if key in _POSITIVE and number <= 0:
+                raise ValueError(f"fraud config key '{key}' must be greater than 0, got {field_value!r}")
+            changes[name] = number
     return replace(current, **changes)  # type: ignore[arg-type]

@@ -21,6 +21,7 @@ PLAIN_WORDS: dict[str, str] = {
     "sequential_email": "the account looks like one of a numbered series",
     "hosting_asn": "the vote came through a data centre or VPN network",
     "datacenter_burst": "a burst of votes came through data centre networks",
+    "ipv6_range_rotation": "votes for one song came from many networks of one internet provider range",
     "ineligible_country": "the vote came from outside the contest's countries",
     "geo_mismatch": "your location, time zone and language do not agree",
     "scripted_user_agent": "the vote came from an automated browser or script",
@@ -30,6 +31,7 @@ PLAIN_WORDS: dict[str, str] = {
     "vote_after_signup": "the vote came seconds after the account was created",
     "song_burst": "the song received a sudden burst of votes",
     "fresh_account_surge": "the song received unusually many votes from brand-new accounts",
+    "dormant_account_switch": "old accounts came back from new networks and devices to vote for one song",
     "coordinated_group": "a group of accounts voted for the same songs at the same times",
     "signup_cohort": "the account was created together with others that all vote for the same song",
 }

@@ -56,7 +56,12 @@ def edges_from_events(
 class _Graph:
     voter_songs: dict[int, set[int]]
     song_voters: dict[int, set[int]]
-    voter_count: int
+    # Expectations (song popularity, how many accounts there are) come from the honest-looking accounts
+    # only: fewer than half of their votes held by the per-vote scoring. A farm's thousands of one-song
+    # accounts would otherwise shrink every other song's popularity and make real fans look coordinated.
+    trusted: set[int]
+    song_trusted: dict[int, int]  # trusted voters per song
+    voter_count: int  # trusted voters
     # The graph that is peeled: voter -> (song, time window) targets, as SynchroTrap pairs them.
     voter_targets: dict[int, set[int]]
     target_weight: dict[int, float]
@@ -69,9 +74,13 @@ def _build_graph(edges: Sequence[VoteEdge], bucket: float) -> _Graph:
     voter_targets: defaultdict[int, set[int]] = defaultdict(set)
     target_ids: dict[tuple[int, int], int] = {}
     target_voters: defaultdict[int, set[int]] = defaultdict(set)
+    votes: Counter[int] = Counter()
+    held: Counter[int] = Counter()
     for edge in edges:
         voter_songs[edge.voter_id].add(edge.song_id)
         song_voters[edge.song_id].add(edge.voter_id)
+        votes[edge.voter_id] += 1
+        held[edge.voter_id] += edge.held
         key = (edge.song_id, int(edge.cast_at // bucket))
         target = target_ids.get(key)
         if target is None:
@@ -81,8 +90,20 @@ def _build_graph(edges: Sequence[VoteEdge], bucket: float) -> _Graph:
     # FRAUDAR column weighting: a vote for a crowded target is cheap evidence of anything.
     weight = {target: 1.0 / math.log(len(voters) + 5) for target, voters in target_voters.items()}
     target_song = {target: song for (song, _), target in target_ids.items()}
+    trusted = {voter for voter, count in votes.items() if held[voter] * 2 < count}
+    if len(trusted) == len(votes):
+        song_trusted = {song: len(voters) for song, voters in song_voters.items()}
+    else:
+        song_trusted = {song: len(voters & trusted) for song, voters in song_voters.items()}
     return _Graph(
-        dict(voter_songs), dict(song_voters), len(voter_songs), dict(voter_targets), weight, target_song
+        dict(voter_songs),
+        dict(song_voters),
+        trusted,
+        song_trusted,
+        len(trusted),
+        dict(voter_targets),
+        weight,
+        target_song,
     )
 
 
@@ -146,8 +167,9 @@ def _lift(songs: Sequence[int], needed: int, graph: _Graph) -> tuple[float, set[
         hits.update(graph.song_voters[song])
     covering = {voter for voter, count in hits.items() if count >= needed}
     voters = max(graph.voter_count, 1)
-    expected = _expected_covering([len(graph.song_voters[s]) / voters for s in songs], needed, voters)
-    return len(covering) / max(expected, 1.0), covering
+    expected = _expected_covering([graph.song_trusted[s] / voters for s in songs], needed, voters)
+    observed = len(covering & graph.trusted) if len(graph.trusted) < len(graph.voter_songs) else len(covering)
+    return observed / max(expected, 1.0), covering
 
 
 def _share_inside(times: Sequence[float], windows: Sequence[tuple[float, float]]) -> float:
@@ -165,7 +187,7 @@ def _focus_songs(block_voters: set[int], block_songs: set[int], graph: _Graph) -
     )
     voters = max(graph.voter_count, 1)
     over_represented = {
-        song: (count / len(block_voters)) / (len(graph.song_voters[song]) / voters)
+        song: (count / len(block_voters)) / (max(graph.song_trusted[song], 1) / voters)
         for song, count in coverage.items()
         if count >= 0.5 * len(block_voters)
     }
@@ -230,7 +252,9 @@ def _find_groups(edges: Sequence[VoteEdge], settings: GroupConfig) -> GroupScan:
         return GroupScan((), 0, ())
     bucket = settings.window_minutes * 60.0
     graph = _build_graph(edges, bucket)
-    contest_profile = _time_profile((edge.cast_at for edge in edges), bucket)
+    # The contest's timing from honest-looking votes: a farm must not become "when everyone votes".
+    contest_times = [edge.cast_at for edge in edges if not edge.held] or [edge.cast_at for edge in edges]
+    contest_profile = _time_profile(contest_times, bucket)
     # Only multi-song voters can be part of a multi-song block; single votes still count in song degrees.
     candidates = {voter for voter, songs in graph.voter_songs.items() if len(songs) >= settings.min_songs}
     accepted: list[tuple[set[int], list[int], float, float, float, list[tuple[float, float]]]] = []
@@ -266,7 +290,7 @@ def _find_groups(edges: Sequence[VoteEdge], settings: GroupConfig) -> GroupScan:
             if edge.song_id in song_set and edge.voter_id in covering:
                 member_times[edge.voter_id].append(edge.cast_at)
         group_times = [moment for times in member_times.values() for moment in times]
-        lockstep = _lockstep(group_times, contest_profile, len(edges), bucket)
+        lockstep = _lockstep(group_times, contest_profile, len(contest_times), bucket)
         in_lockstep = lift >= settings.min_lift and lockstep >= settings.min_lockstep
         if lift < settings.strong_lift and not in_lockstep:
             rejected.append(f"{summary}: lift {lift:.1f}, lockstep {lockstep:.2f} below the limits")

@@ -33,6 +33,12 @@ class VoteEvent:
     account_created_at: datetime
     email: str
     email_verified: bool
+    # The account's own past, as the platform recorded it (None: not known). Votes before this one, in any
+    # contest: when the latest was cast, and whether one came from this network (same ASN, or same prefix
+    # without GeoIP) or with this device (same fingerprint or device cookie).
+    previous_vote_at: datetime | None = None
+    known_network: bool | None = None
+    known_device: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

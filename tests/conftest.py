@@ -10,7 +10,7 @@ import pytest
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     # Say which backends the integration tests really ran against, so an embedded fallback is never silent.
-    integration = sys.modules.get("tests.integration.conftest")
+    integration = sys.modules.get("tests.support.environment")
     backends = getattr(integration, "BACKENDS", None)
     if backends is not None:
         mode = (

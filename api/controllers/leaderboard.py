@@ -25,10 +25,12 @@ from api.presenters import board_out, history_out, results_out, standing_out
 from api.schemas import BoardOut, HistoryOut, ResultsOut, StandingOut
 from core.errors import DomainError
 from core.jobs import take_committed
+from core.leaderboard import compute, read, reports
+from core.leaderboard.cache import BoardCache, BoardDoc, open_board_cache
+from core.leaderboard.read import RulesMemo
+from core.leaderboard.reports import RESULT_FIELDS
+from core.leaderboard.rules import Access, access, parse_country
 from core.models import Role, User, utcnow
-from core.services import leaderboard
-from core.services.leaderboard import RESULT_FIELDS, Access, RulesMemo
-from core.services.leaderboard_cache import BoardCache, BoardDoc, open_board_cache
 from core.settings import Settings
 
 staff_only = [requires_role(Role.MODERATOR, Role.ADMIN)]
@@ -64,7 +66,7 @@ def _is_staff(user: User | None) -> bool:
 async def _access(request: Request[Any, Any, Any], db: AsyncSession, contest_id: int) -> Access:
     viewer = await optional_user(request)
     rules = await board_context(request.app.state).rules.get(db, contest_id)
-    return leaderboard.access(
+    return access(
         rules,
         staff=_is_staff(viewer),
         admin=viewer is not None and viewer.has_role(Role.ADMIN.value),
@@ -109,9 +111,9 @@ class LeaderboardController(Controller):
     ) -> Response[BoardOut]:
         """A page of the board in rank order (ties: earlier submission first). ETag + If-None-Match."""
         access = await _access(request, db, contest_id)
-        code = leaderboard.parse_country(country)
+        code = parse_country(country)
         cache = board_context(request.app.state).cache
-        doc = await leaderboard.load_board(db, cache, contest_id, access.view, code, now=utcnow())
+        doc = await read.load_board(db, cache, contest_id, access.view, code, now=utcnow())
         etag = f'"{access.view}-{doc.version}-{code or "all"}-{limit}-{offset}"'
         body = board_out(contest_id, code, access, doc, limit=limit, offset=offset)
         return _conditional(request, access, etag, body)
@@ -127,10 +129,10 @@ class LeaderboardController(Controller):
     ) -> Response[StandingOut]:
         """One song's rank and votes, and how many songs share its rank."""
         access = await _access(request, db, contest_id)
-        code = leaderboard.parse_country(country)
+        code = parse_country(country)
         cache = board_context(request.app.state).cache
-        doc = await leaderboard.load_board(db, cache, contest_id, access.view, code, now=utcnow())
-        standing = await leaderboard.song_standing(db, doc, contest_id, song_id, code)
+        doc = await read.load_board(db, cache, contest_id, access.view, code, now=utcnow())
+        standing = await read.song_standing(db, doc, contest_id, song_id, code)
         etag = f'"{access.view}-{doc.version}-{code or "all"}-song{song_id}"'
         return _conditional(
             request, access, etag, standing_out(contest_id, code, access, doc.version, standing)
@@ -148,7 +150,7 @@ class LeaderboardController(Controller):
     ) -> HistoryOut:
         """Snapshots of the global board over time, oldest first: one song's rank, or the top ``top``."""
         access = await _access(request, db, contest_id)
-        points = await leaderboard.history(
+        points = await reports.history(
             db, contest_id, song_id=song_id, until=access.frozen_at, limit=limit, top=top
         )
         return history_out(contest_id, song_id, access, points)
@@ -163,7 +165,7 @@ class LeaderboardController(Controller):
         country: CountryParam = None,
     ) -> ServerSentEvent:
         """Server-Sent Events: a ``board`` event with the top ``limit`` now, and again whenever it changes."""
-        code = leaderboard.parse_country(country)
+        code = parse_country(country)
         viewer = await optional_user(request)
         async with _session(state) as db:
             await _access(request, db, contest_id)  # refuse before the stream starts
@@ -184,7 +186,7 @@ class LeaderboardController(Controller):
         """Per song: weighted counted votes, rank, and valid / cleared / pending / suspicious / rejected /
         retracted counts, counted from the votes now."""
         now = utcnow()
-        rows = await leaderboard.results(db, contest_id)
+        rows = await reports.results(db, contest_id)
         if format == "json":
             body: ResultsOut = results_out(contest_id, rows, now)
             return Response(content=body, headers={"Cache-Control": "private, no-store"})
@@ -207,7 +209,7 @@ class LeaderboardController(Controller):
     @post("/recompute", operation_id="recomputeLeaderboard", guards=admin_only, status_code=HTTP_202_ACCEPTED)
     async def recompute(self, contest_id: RecordId, db: NamedDependency[AsyncSession]) -> dict[str, Any]:
         """Ask the leaderboard worker to recompute this contest's boards now."""
-        await leaderboard.request_recompute(db, contest_id)
+        await compute.request_recompute(db, contest_id)
         return {"contest_id": contest_id, "requested": True}
 
 
@@ -232,20 +234,20 @@ async def _board_events(
             try:
                 async with _session(state) as db:
                     rules = await context.rules.get(db, contest_id)
-                    access = leaderboard.access(rules, staff=staff, admin=admin, now=utcnow())
-                    doc: BoardDoc = await leaderboard.load_board(
-                        db, context.cache, contest_id, access.view, country, now=utcnow()
+                    allowed = access(rules, staff=staff, admin=admin, now=utcnow())
+                    doc: BoardDoc = await read.load_board(
+                        db, context.cache, contest_id, allowed.view, country, now=utcnow()
                     )
             except DomainError as exc:  # hidden meanwhile, or the contest is gone
                 yield ServerSentEventMessage(
                     event="closed", data=msgspec.json.encode({"code": exc.code}).decode()
                 )
                 return
-            if sent != (access.view, doc.version):
-                sent = (access.view, doc.version)
-                body = board_out(contest_id, country, access, doc, limit=limit, offset=0)
+            if sent != (allowed.view, doc.version):
+                sent = (allowed.view, doc.version)
+                body = board_out(contest_id, country, allowed, doc, limit=limit, offset=0)
                 yield ServerSentEventMessage(
-                    event="board", id=f"{access.view}-{doc.version}", data=msgspec.json.encode(body).decode()
+                    event="board", id=f"{allowed.view}-{doc.version}", data=msgspec.json.encode(body).decode()
                 )
             if not await changes.wait(FEED_KEEPALIVE_SECONDS):
                 yield ServerSentEventMessage(comment="keepalive")

@@ -31,8 +31,8 @@ from api.schemas import (
 )
 from core.errors import InvalidInput
 from core.models import Role, SongStatus, utcnow
-from core.services import songs
-from core.services.songs import SongDetails
+from core.songs import decisions, queries, submission
+from core.songs.submission import SongDetails
 from uploads import clean_display_name
 
 # The route's own ceiling (the largest max_file_bytes a contest may set); each contest's cap is enforced
@@ -134,7 +134,7 @@ class SongController(Controller):
         _check_content_type(request)
         _check_csrf(request)
         details = _parse_metadata(metadata, filename)
-        song = await songs.submit_song(
+        song = await submission.submit_song(
             db,
             state.storage,
             contest_id=contest_id,
@@ -158,7 +158,7 @@ class SongController(Controller):
     ) -> Page:
         """Approved songs of a contest, in submission order."""
         viewer = await optional_user(request)
-        rows = await songs.list_contest_songs(
+        rows = await queries.list_contest_songs(
             db,
             contest_id=contest_id,
             include_drafts=viewer is not None and viewer.has_role(Role.ADMIN),
@@ -174,7 +174,7 @@ class SongController(Controller):
         """A song: approved ones for everyone; with status and reason for its owner; with evidence for
         moderators."""
         viewer = await optional_user(request)
-        song = await songs.get_song(db, song_id, viewer=viewer)
+        song = await queries.get_song(db, song_id, viewer=viewer)
         return song_for_viewer(song, viewer)
 
     @get("/api/songs/{song_id:int}/audio", operation_id="getSongAudio", opt=PUBLIC_READ)
@@ -188,7 +188,7 @@ class SongController(Controller):
         """The song's file, with Range (206), ETag/Last-Modified (304). Approved songs for everyone; other
         songs only for their owner and moderators (404 for anyone else)."""
         viewer = await optional_user(request)
-        song = await songs.get_audio(db, song_id, viewer=viewer)
+        song = await queries.get_audio(db, song_id, viewer=viewer)
         assert song.storage_key is not None
         assert song.sha256 is not None
         audio = AudioFile(
@@ -211,7 +211,7 @@ class SongController(Controller):
         offset: Offset = 0,
     ) -> Page:
         """The current user's submissions, newest first, with status and the reason for it."""
-        rows = await songs.list_own_songs(
+        rows = await queries.list_own_songs(
             db, contestant_id=current_user(request).id, contest_id=contest_id, limit=limit, offset=offset
         )
         return Page(items=[my_song_out(row) for row in rows], limit=limit, offset=offset)
@@ -221,7 +221,7 @@ class SongController(Controller):
         self, request: Request[Any, Any, Any], song_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> MySongOut:
         """Withdraw one of your songs before voting opens (it is kept, with status withdrawn)."""
-        song = await songs.withdraw_song(
+        song = await decisions.withdraw_song(
             db, song_id=song_id, contestant_id=current_user(request).id, now=utcnow()
         )
         return my_song_out(song)
@@ -242,7 +242,7 @@ class SongModerationController(Controller):
         offset: Offset = 0,
     ) -> Page:
         """Songs in one status (default: pending review), oldest first, with the checks' evidence."""
-        rows = await songs.list_for_review(
+        rows = await queries.list_for_review(
             db, status=status, contest_id=contest_id, limit=limit, offset=offset
         )
         return Page(items=[song_review_out(row) for row in rows], limit=limit, offset=offset)
@@ -256,7 +256,7 @@ class SongModerationController(Controller):
         db: NamedDependency[AsyncSession],
     ) -> SongReviewOut:
         """Publish a song pending review (audited)."""
-        song = await songs.moderate_song(
+        song = await decisions.moderate_song(
             db, song_id=song_id, moderator_id=current_user(request).id, approve=True, reason=data.reason
         )
         return song_review_out(song)
@@ -271,7 +271,7 @@ class SongModerationController(Controller):
     ) -> SongReviewOut:
         """Reject a song pending review, or take an approved one down; the reason is shown to the contestant
         (audited)."""
-        song = await songs.moderate_song(
+        song = await decisions.moderate_song(
             db, song_id=song_id, moderator_id=current_user(request).id, approve=False, reason=data.reason
         )
         return song_review_out(song)

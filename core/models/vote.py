@@ -68,6 +68,10 @@ class Vote(Base):
     longitude: Mapped[float | None]
     asn: Mapped[int | None]
     as_org: Mapped[str | None] = mapped_column(String(256))
+    # The account's past when the vote was scored (core/services/scoring.py); NULL before migration 0010.
+    previous_vote_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    known_network: Mapped[bool | None]
+    known_device: Mapped[bool | None]
 
     weight: Mapped[int] = mapped_column(SmallInteger, default=1)
     status: Mapped[str] = mapped_column(String(16), default=VoteStatus.PENDING)

@@ -22,7 +22,7 @@ from core.case_keys import case_kind
 from core.errors import Conflict, InvalidInput, NotFound
 from core.jobs import recompute_job, request_after_commit
 from core.models import AccountStatus, Contest, User, Vote, VoteGroup, VoteStatus, VoteTally
-from core.services import audit
+from core.services import audit, authority
 
 
 class Decision(StrEnum):
@@ -215,6 +215,20 @@ async def decide_case(
 ) -> int:
     note = _check_note(note)
     await _contest(session, contest_id)
+    actor = await authority.load_actor(session, moderator_id)
+    voters = await session.scalars(
+        select(User).where(
+            User.id.in_(
+                select(Vote.voter_id).where(
+                    Vote.contest_id == contest_id,
+                    Vote.case_key == case_key,
+                    Vote.status == VoteStatus.SUSPICIOUS,
+                )
+            )
+        )
+    )
+    for voter in sorted(voters.unique(), key=lambda voter: voter.id != actor.id):  # own votes named first
+        authority.check_may_act_on(actor, voter, "judge the votes of")
     result = await session.execute(
         update(Vote)
         .where(Vote.contest_id == contest_id, Vote.case_key == case_key, Vote.status == VoteStatus.SUSPICIOUS)
@@ -247,6 +261,10 @@ async def decide_vote(
         raise NotFound("no such vote", code="vote_not_found")
     if vote.status not in (VoteStatus.SUSPICIOUS, VoteStatus.VALID, VoteStatus.CLEARED, VoteStatus.REJECTED):
         raise Conflict(f"a {vote.status} vote cannot be decided yet", code="vote_not_scored")
+    actor = await authority.load_actor(session, moderator_id)
+    voter = await session.get(User, vote.voter_id)
+    if voter is not None:  # always there: an account with votes cannot be deleted (RESTRICT)
+        authority.check_may_act_on(actor, voter, "judge the votes of")
     previous = vote.status
     vote.status = _OUTCOME[decision]
     vote.reviewed_by_id, vote.reviewed_at, vote.review_note = moderator_id, now, note
@@ -268,9 +286,13 @@ async def void_account(
 ) -> int:
     """Reject every vote of an account (all contests), and optionally ban it. Returns the votes voided."""
     note = _check_note(note)
+    if ban:
+        await authority.lock_admins(session)
+    actor = await authority.load_actor(session, moderator_id)
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("no such user", code="user_not_found")
+    authority.check_may_act_on(actor, user, "ban" if ban else "void the votes of")
     result = await session.execute(
         update(Vote)
         .where(Vote.voter_id == user_id, Vote.status != VoteStatus.REJECTED)

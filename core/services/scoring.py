@@ -17,9 +17,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, SmallInteger, String, Text, bindparam, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    SmallInteger,
+    String,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from core.case_keys import vote_case_key
 from core.db_dialect import is_postgresql
@@ -52,6 +67,33 @@ _EVENT_COLUMNS = (
     User.created_at,
     User.email,
     User.email_verified,
+    Vote.previous_vote_at,
+    Vote.known_network,
+    Vote.known_device,
+)
+_EARLIER = aliased(Vote)
+_EARLIER_VOTE = and_(_EARLIER.voter_id == Vote.voter_id, _EARLIER.cast_at < Vote.cast_at)
+# What the account's own earlier votes (any contest) say about this one, looked up once when it is claimed.
+_ACCOUNT_PAST = (
+    select(func.max(_EARLIER.cast_at)).where(_EARLIER_VOTE).scalar_subquery(),
+    exists()
+    .where(
+        _EARLIER_VOTE,
+        or_(
+            and_(Vote.asn.is_not(None), _EARLIER.asn == Vote.asn),
+            and_(Vote.asn.is_(None), _EARLIER.network_prefix == Vote.network_prefix),
+        ),
+    )
+    .label("known_network"),
+    exists()
+    .where(
+        _EARLIER_VOTE,
+        or_(
+            _EARLIER.device_fingerprint == Vote.device_fingerprint,
+            _EARLIER.device_cookie_id == Vote.device_cookie_id,
+        ),
+    )
+    .label("known_device"),
 )
 
 
@@ -86,7 +128,7 @@ async def _history(session: AsyncSession, contest_id: int, since: datetime) -> l
 
 async def _claim(session: AsyncSession, contest_id: int, limit: int) -> list[VoteEvent]:
     rows = await session.execute(
-        select(*_EVENT_COLUMNS)
+        select(*_EVENT_COLUMNS[:-3], *_ACCOUNT_PAST)
         .join(User, User.id == Vote.voter_id)
         .where(Vote.contest_id == contest_id, Vote.status == VoteStatus.PENDING)
         .order_by(Vote.id)
@@ -107,6 +149,9 @@ def _update_rows(
             "reasons": [reason.as_dict() for reason in verdict.reasons],
             "case_key": vote_case_key(verdict, events[verdict.vote_id]),
             "scored_at": now,
+            "previous_vote_at": events[verdict.vote_id].previous_vote_at,
+            "known_network": events[verdict.vote_id].known_network,
+            "known_device": events[verdict.vote_id].known_device,
         }
         for verdict in verdicts
     ]
@@ -116,8 +161,10 @@ _WRITE_VERDICTS = text(
     """
 UPDATE votes AS v
 SET status = u.status, fraud_score = u.fraud_score, reasons = CAST(u.reasons AS JSONB), case_key = u.case_key,
-    scored_at = :now
-FROM unnest(:ids, :statuses, :scores, :reasons, :case_keys) AS u(id, status, fraud_score, reasons, case_key)
+    scored_at = :now, previous_vote_at = u.previous_vote_at, known_network = u.known_network,
+    known_device = u.known_device
+FROM unnest(:ids, :statuses, :scores, :reasons, :case_keys, :previous, :networks, :devices)
+    AS u(id, status, fraud_score, reasons, case_key, previous_vote_at, known_network, known_device)
 WHERE v.id = u.id
 """
 ).bindparams(
@@ -126,6 +173,9 @@ WHERE v.id = u.id
     bindparam("scores", type_=ARRAY(SmallInteger())),
     bindparam("reasons", type_=ARRAY(Text())),
     bindparam("case_keys", type_=ARRAY(String())),
+    bindparam("previous", type_=ARRAY(UtcDateTime())),
+    bindparam("networks", type_=ARRAY(Boolean())),
+    bindparam("devices", type_=ARRAY(Boolean())),
     bindparam("now", type_=UtcDateTime()),
 )
 
@@ -142,6 +192,9 @@ async def _write_verdicts(session: AsyncSession, rows: list[dict[str, Any]], now
             "scores": [row["fraud_score"] for row in rows],
             "reasons": [json.dumps(row["reasons"]) for row in rows],
             "case_keys": [row["case_key"] for row in rows],
+            "previous": [row["previous_vote_at"] for row in rows],
+            "networks": [row["known_network"] for row in rows],
+            "devices": [row["known_device"] for row in rows],
             "now": now,
         },
     )

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import passwords
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import AccountStatus, Role, User, UserRole
-from core.services import audit
+from core.services import audit, authority
 
 # Printable ASCII only: no control characters, no look-alikes, nothing that means something in HTML.
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
@@ -125,10 +125,13 @@ async def get_active_user(session: AsyncSession, user_id: int) -> User | None:
 
 
 async def set_roles(session: AsyncSession, *, user_id: int, roles: Iterable[str], actor_id: int) -> User:
+    role_set = check_roles(roles) | {Role.VOTER.value}
+    await authority.lock_admins(session)
+    actor = await authority.load_actor(session, actor_id)
     user = await session.get(User, user_id)
     if user is None:
         raise NotFound("no such user", code="user_not_found")
-    role_set = check_roles(roles) | {Role.VOTER.value}
+    authority.check_may_act_on(actor, user, "change the roles of")
     previous = sorted(user.roles)
     user.role_rows = [row for row in user.role_rows if row.role in role_set] + [
         UserRole(role=role) for role in sorted(role_set - user.roles)
@@ -141,5 +144,32 @@ async def set_roles(session: AsyncSession, *, user_id: int, roles: Iterable[str]
         target_id=user.id,
         details={"before": previous, "after": sorted(role_set)},
     )
+    await session.commit()
+    return user
+
+
+async def unban(session: AsyncSession, *, user_id: int, actor_id: int, reason: str) -> User:
+    """Lift a ban, saying why; the audit entry keeps the reason and the ban it lifted. Votes that were
+    voided with the ban stay rejected: that was a separate decision about the votes."""
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("an unban needs a reason", code="reason_required")
+    actor = await authority.load_actor(session, actor_id)
+    user = await session.scalar(select(User).where(User.id == user_id).with_for_update(of=User))
+    if user is None:
+        raise NotFound("no such user", code="user_not_found")
+    authority.check_may_act_on(actor, user, "unban")
+    if user.status != AccountStatus.BANNED:
+        raise Conflict("this account is not banned", code="not_banned")
+    audit.record(
+        session,
+        actor_id=actor_id,
+        action="user.unban",
+        target_type="user",
+        target_id=user.id,
+        details={"reason": reason, "ban_reason": user.ban_reason},
+    )
+    user.status = AccountStatus.ACTIVE
+    user.ban_reason = None
     await session.commit()
     return user

@@ -8,8 +8,10 @@ from fraud.detectors.client import DeviceCookieMissing, FingerprintMissing, Scri
 from fraud.detectors.devices import SharedDeviceAccounts
 from fraud.detectors.geo import GeoMismatch, IneligibleCountry
 from fraud.detectors.networks import AccountsPerNetwork, DatacenterBurst, HostingAsn, NetworkLockstep
+from fraud.detectors.ranges import Ipv6RangeRotation
 from fraud.detectors.songs import SongBurst
 from fraud.detectors.surge import FreshAccountSurge
+from fraud.detectors.takeover import DormantAccountSwitch
 from fraud.detectors.timing import RoboticTiming, VoteAfterSignup
 from fraud.detectors.velocity import VELOCITY_DETECTORS
 
@@ -20,6 +22,7 @@ ALL_DETECTORS: tuple[Detector, ...] = (
     HostingAsn(),
     NetworkLockstep(),
     DatacenterBurst(),
+    Ipv6RangeRotation(),
     ScriptedUserAgent(),
     FingerprintMissing(),
     DeviceCookieMissing(),
@@ -33,6 +36,7 @@ ALL_DETECTORS: tuple[Detector, ...] = (
     VoteAfterSignup(),
     SongBurst(),
     FreshAccountSurge(),
+    DormantAccountSwitch(),
 )
 
 __all__ = ["ALL_DETECTORS", "Detector"]

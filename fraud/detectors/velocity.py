@@ -39,7 +39,8 @@ class VelocityDetector(Detector):
                 if count < floor:
                     continue
                 baseline = index.baseline(kind, window_name, window, settings.options["percentile"])
-                limit = max(floor, math.ceil(settings.threshold * baseline))
+                # At least one vote: a contest may set a floor and threshold of 0 (quiet networks).
+                limit = max(floor, math.ceil(settings.threshold * baseline), 1)
                 if count < limit:
                     continue
                 ratio = count / limit

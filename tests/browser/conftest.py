@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.support.net import free_port
 
 # Known to work as root in a container: no sandbox, no GPU, nothing that phones home.
 CHROMIUM_ARGS = [
@@ -48,12 +49,6 @@ def _chromium() -> str | None:
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -117,7 +112,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     assert admin, f"no admin login in the demo summary: {summary}"
     assert contest, f"no contest in the demo summary: {summary}"
 
-    port = _free_port()
+    port = free_port()
     log = data / "ovation-run.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

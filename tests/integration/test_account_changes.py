@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import User
 from core.settings import Settings
-from tests.integration.conftest import PASSWORD, Api, create_account, unique_name
+from tests.support.api import PASSWORD, Api, create_account, unique_name
 from tests.support.mail import mailed_token, mails
 
 NEW_PASSWORD = "another-fine-passphrase-31"

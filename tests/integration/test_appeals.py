@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import VoteAppeal
-from tests.integration.conftest import PASSWORD, Api, create_account
-from tests.integration.voting import open_contest, valid_vote
+from tests.support.api import PASSWORD, Api, create_account
+from tests.support.voting import open_contest, valid_vote
 
 CASE = "prefix:198.51.100.0/24"
 

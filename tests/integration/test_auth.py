@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from tests.integration.conftest import PASSWORD, Api, unique_name
+from tests.support.api import PASSWORD, Api, unique_name
 
 
 async def test_register_login_me_logout(api: Api) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import Api
+from tests.support.api import Api
 
 TOO_BIG = 99_999_999_999  # beyond PostgreSQL's integer keys
 

@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from core.models import Vote
-from tests.integration.conftest import BACKENDS, PASSWORD, unique_name
-from tests.integration.processes import Platform, PrivateRedis, process_env
-from tests.integration.voting import eventually, open_contest
+from tests.support.api import PASSWORD, unique_name
+from tests.support.environment import BACKENDS
+from tests.support.processes import Platform, PrivateRedis, process_env
+from tests.support.voting import eventually, open_contest
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import Api, unique_name
+from tests.support.api import Api, unique_name
 
 
 def contest_body(**overrides: Any) -> dict[str, Any]:

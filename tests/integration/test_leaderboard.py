@@ -22,20 +22,22 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.jobs import RECOMPUTE_TASK, VERIFY_TASK, Job
-from core.models import Contest, LeaderboardEntry, LeaderboardRepair, Song, SongStatus, Vote, utcnow
-from core.services import leaderboard
-from core.services.leaderboard_cache import (
+from core.leaderboard import compute, integrity
+from core.leaderboard.cache import (
     BOARD_CLIENT_NAME,
     BoardDoc,
     board_key,
     encode_doc,
     open_board_cache,
 )
+from core.models import Contest, LeaderboardEntry, LeaderboardRepair, Song, SongStatus, Vote, utcnow
 from core.settings import get_settings
-from tests.integration.conftest import BACKENDS, OPERATOR_TOKEN, Api, create_account
-from tests.integration.processes import free_port, process_env
-from tests.integration.voting import OpenContest, eventually, open_contest, vote
+from tests.support.api import Api, create_account
+from tests.support.environment import BACKENDS, OPERATOR_TOKEN
 from tests.support.jobs import send_job
+from tests.support.net import free_port
+from tests.support.processes import process_env
+from tests.support.voting import OpenContest, eventually, open_contest, vote
 
 # --- helpers ----------------------------------------------------------------------------------------------
 
@@ -76,10 +78,10 @@ async def add_votes(
 
 async def recompute_now(
     db: AsyncSession, contest_id: int, *, snapshot_every: timedelta | None = None
-) -> leaderboard.RecomputeResult:
+) -> compute.RecomputeResult:
     """The recompute service called in-process, for pure ranking cases (the worker path has its own tests)."""
     cache = open_board_cache(get_settings())
-    result = await leaderboard.recompute(db, cache, contest_id, now=utcnow(), snapshot_every=snapshot_every)
+    result = await compute.recompute(db, cache, contest_id, now=utcnow(), snapshot_every=snapshot_every)
     assert result is not None
     return result
 
@@ -541,7 +543,7 @@ async def test_results_export_counts_every_status_for_staff_only(
     await api.register()
     assert (await api.get(url)).status_code == 403
 
-    from tests.integration.conftest import PASSWORD
+    from tests.support.api import PASSWORD
 
     name, _ = await create_account(db, "moderator")
     moderator = await make_api()
@@ -656,7 +658,7 @@ async def test_a_correct_board_is_not_reported(db: AsyncSession) -> None:
     await add_votes(db, contest, contest.song_ids[0], 2)
     await recompute_now(db, contest.id)
     cache = open_board_cache(get_settings())
-    findings = await leaderboard.verify(db, cache, [contest.id], now=utcnow(), settle_seconds=0)
+    findings = await integrity.verify(db, cache, [contest.id], now=utcnow(), settle_seconds=0)
     assert findings == []
     assert await _repairs(db, contest.id) == []
     assert msgspec.json.encode(findings) == b"[]"

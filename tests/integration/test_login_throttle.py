@@ -19,9 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import migrate
 from core.db import create_engine, create_sessionmaker
 from core.settings import DatabaseSettings, Settings
-from tests.integration.conftest import BACKENDS, PASSWORD, Api, create_account
-from tests.integration.processes import free_port, process_env
-from tests.integration.voting import eventually
+from tests.support.api import PASSWORD, Api, create_account
+from tests.support.environment import BACKENDS
+from tests.support.net import free_port
+from tests.support.processes import process_env
+from tests.support.voting import eventually
 
 PARALLEL_GUESSES = 18
 WRONG = "wrong-guess-123"

@@ -24,11 +24,11 @@ from core.mail import outbox
 from core.mail.delivery import Letter, deliver
 from core.models import OutgoingMail, utcnow
 from core.settings import Settings
-from tests.integration.conftest import unique_name
-from tests.integration.processes import free_port
-from tests.integration.voting import eventually
+from tests.support.api import unique_name
 from tests.support.jobs import send_job
 from tests.support.mail import outbox_text
+from tests.support.net import free_port
+from tests.support.voting import eventually
 
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
 

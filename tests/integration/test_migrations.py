@@ -12,8 +12,8 @@ from core import migrate
 from core.db import create_engine
 from core.models import Base
 from core.settings import DatabaseSettings
-from tests.integration.conftest import BACKENDS
-from tests.integration.services import TEST_DATABASE, recreate_database
+from tests.support.environment import BACKENDS
+from tests.support.services import TEST_DATABASE, recreate_database
 
 
 def _database_urls(tmp_path: Path) -> list[str]:

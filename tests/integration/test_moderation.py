@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from core.jobs import Job, send_all
 from core.models import AuditEntry, User, Vote, VoteGroup
-from tests.integration.conftest import PASSWORD, Api, create_account
-from tests.integration.voting import eventually, open_contest, seed_vote_ring, valid_vote
+from tests.support.api import PASSWORD, Api, create_account
 from tests.support.jobs import send_job
+from tests.support.voting import eventually, open_contest, seed_vote_ring, valid_vote
 
 HEADLESS = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 HeadlessChrome/120.0 Safari/537.36"
 

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from api.app import create_app
 from core.jobs import Job, request_after_commit, send_all, take_committed
 from core.models import WorkerHeartbeat
-from tests.integration.conftest import OPERATOR_TOKEN, Api
+from tests.support.api import Api
+from tests.support.environment import OPERATOR_TOKEN
 from tests.support.jobs import send_job
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.integration.conftest import OPERATOR_TOKEN, Api
+from tests.support.api import Api
+from tests.support.environment import OPERATOR_TOKEN
 
 
 async def test_ready_tells_the_public_only_whether_it_is_ready(api: Api) -> None:

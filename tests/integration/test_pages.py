@@ -7,7 +7,7 @@ import re
 import pytest
 
 from api.controllers.pages import CONTENT_SECURITY_POLICY
-from tests.integration.conftest import Api
+from tests.support.api import Api
 
 PAGES = {
     "/": "home.js",

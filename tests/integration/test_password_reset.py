@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import AccountToken, User, utcnow
 from core.settings import Settings
-from tests.integration.conftest import PASSWORD, Api, create_account, unique_name
+from tests.support.api import PASSWORD, Api, create_account, unique_name
 from tests.support.mail import mailed_token, mails
 
 NEW_PASSWORD = "a-brand-new-passphrase-77"

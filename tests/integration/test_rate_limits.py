@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from api.app import create_app
 from api.stores import FailOpenStore, RateLimitStore
-from tests.integration.conftest import Api, unique_name
+from tests.support.api import Api, unique_name
 
 
 async def test_credential_endpoints_are_rate_limited_per_address(settings) -> None:

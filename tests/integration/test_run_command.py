@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,15 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import PASSWORD, unique_name
+from tests.support.api import PASSWORD, unique_name
+from tests.support.net import free_port
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _children(pid: int) -> list[int]:
@@ -53,7 +47,7 @@ def _embedded_env(data_dir: Path) -> dict[str, str]:
 
 
 def test_run_serves_ready_within_30s_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "run.log").open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "ovation", "run", "--port", str(port), "--concurrency", "1"],

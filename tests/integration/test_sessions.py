@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tests.integration.conftest import PASSWORD, Api, create_account
+from tests.support.api import PASSWORD, Api, create_account
 
 SESSION = "ovation_session"
 PLANTED = "a" * 64  # what an attacker put in the victim's browser (a subdomain cookie, a shared computer)

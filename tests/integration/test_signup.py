@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import AccountToken, User, utcnow
 from core.settings import Settings
-from tests.integration.conftest import PASSWORD, Api, unique_name
-from tests.integration.voting import open_contest, vote
+from tests.support.api import PASSWORD, Api, unique_name
 from tests.support.mail import mailed_token, mails
+from tests.support.voting import open_contest, vote
 
 
 @pytest.fixture

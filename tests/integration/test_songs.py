@@ -6,7 +6,6 @@ import asyncio
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,11 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Conflict
 from core.jobs import SWEEP_TASK, Job
 from core.models import AuditEntry, Song, SongStatus, User
-from core.services import songs
 from core.settings import Settings
+from core.songs import processing, submission
 from core.storage import open_storage
-from tests.integration.conftest import PASSWORD, TEST_ENV, Api, create_account
-from tests.integration.songs_helpers import (
+from tests.support.api import PASSWORD, Api, create_account
+from tests.support.environment import TEST_ENV
+from tests.support.jobs import send_job
+from tests.support.net import free_port
+from tests.support.songs import (
     SongFiles,
     contest_rules,
     fresh,
@@ -39,7 +41,6 @@ from tests.integration.songs_helpers import (
     upload,
     wait_for_song,
 )
-from tests.support.jobs import send_job
 from uploads import key_for_sha256
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -223,16 +224,9 @@ async def test_file_over_the_contest_cap_is_413(
 # --- a real uvicorn server: the cap is enforced while the body streams in (no Content-Length) -------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="module")
 def live_api(settings: Settings) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     log = open(settings.data_dir / "live-api.log", "wb")  # noqa: SIM115 - closed at teardown
     process = subprocess.Popen(
         [sys.executable, "-m", "ovation", "api", "--port", str(port)],
@@ -480,12 +474,12 @@ async def test_entry_limit_holds_for_concurrent_uploads(
     async def submit() -> str:
         async with make_session() as session:
             try:
-                await songs.submit_song(
+                await submission.submit_song(
                     session,
                     storage,
                     contest_id=contest["id"],
                     contestant=user,
-                    details=songs.SongDetails(title="Race", artist_name="Racer"),
+                    details=submission.SongDetails(title="Race", artist_name="Racer"),
                     body=body(),
                     declared_size=None,
                     now=datetime.now(UTC),
@@ -499,7 +493,7 @@ async def test_entry_limit_holds_for_concurrent_uploads(
     finally:
         await engine.dispose()
     assert sorted(outcomes) == ["accepted", "entry_limit_reached"]
-    count = await songs.count_entries(db, contest_id=contest["id"], contestant_id=user_id)
+    count = await submission.count_entries(db, contest_id=contest["id"], contestant_id=user_id)
     assert count == 1
 
 
@@ -633,7 +627,7 @@ async def test_a_crashed_run_is_swept_and_redone_from_scratch(
     # What a worker killed mid-run leaves behind: processing, not processed, claimed long ago, file waiting.
     data = (await fresh(song_files.b_mp3)).read_bytes()
 
-    long_ago = datetime.now(UTC) - songs.PROCESSING_LEASE - timedelta(minutes=1)
+    long_ago = datetime.now(UTC) - processing.PROCESSING_LEASE - timedelta(minutes=1)
     song = Song(
         contest_id=contest["id"],
         contestant_id=me["id"],
@@ -650,7 +644,7 @@ async def test_a_crashed_run_is_swept_and_redone_from_scratch(
     )
     db.add(song)
     await db.commit()
-    songs.incoming_path(storage, song.id).write_bytes(data)
+    submission.incoming_path(storage, song.id).write_bytes(data)
 
     send_job(Job(SWEEP_TASK))
     done = await wait_for_song(contestant, song.id)
@@ -660,5 +654,5 @@ async def test_a_crashed_run_is_swept_and_redone_from_scratch(
     assert song.processed_at is not None
 
     # Re-running the task on a processed song changes nothing.
-    result = await songs.process_song(db, storage, song.id, now=datetime.now(UTC))
+    result = await processing.process_song(db, storage, song.id, now=datetime.now(UTC))
     assert result == "already_processed"

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import Vote
-from tests.integration.conftest import Api
-from tests.integration.voting import open_contest
+from tests.support.api import Api
+from tests.support.voting import open_contest
 
 
 @pytest.mark.parametrize(

@@ -16,14 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core import migrate
 from core.db import create_engine, create_sessionmaker
 from core.jobs import VERIFY_TASK, Job
+from core.leaderboard.counting import COUNTED_VOTE, COUNTED_VOTE_SQL, is_counted
 from core.models import COUNTED_STATUSES, LeaderboardRepair, Vote, VoteTally, utcnow
 from core.services import scoring
 from core.settings import DatabaseSettings, get_settings
-from tests.integration.conftest import BACKENDS, OPERATOR_TOKEN, Api, create_account
 from tests.integration.test_leaderboard import add_votes, board, ranks, recompute_now
 from tests.integration.test_moderation import _bot_votes, _moderator, _scored
-from tests.integration.voting import OpenContest, eventually, open_contest, seed_vote_ring, vote
+from tests.support.api import Api, create_account
+from tests.support.environment import BACKENDS, OPERATOR_TOKEN
 from tests.support.jobs import send_job
+from tests.support.voting import OpenContest, eventually, open_contest, seed_vote_ring, vote
 
 Tallies = dict[tuple[int, str], tuple[int, int]]  # (song, country) -> (weighted votes, counted votes)
 
@@ -77,6 +79,30 @@ def _pending(contest: OpenContest, voter_id: int, song_id: int, index: int, now:
         status="pending",
         reasons=[],
     )
+
+
+async def test_the_counted_vote_rule_agrees_with_the_tally_triggers(db: AsyncSession) -> None:
+    """One rule in Python and SQL (core/leaderboard/counting.py), one frozen copy in the migration's triggers:
+    for every status, retracted or not, they count the same votes."""
+    contest = await open_contest(db, songs=1)
+    song = contest.song_ids[0]
+    for status in ("pending", "valid", "suspicious", "rejected", "cleared"):
+        await add_votes(db, contest, song, 1, status=status, weight=2)
+        await add_votes(db, contest, song, 1, status=status, weight=2, retracted=True)
+    loaded = (await db.scalars(select(Vote).where(Vote.contest_id == contest.id))).all()
+    by_predicate = [vote.id for vote in loaded if is_counted(vote.status, vote.retracted_at)]
+    by_expression = (
+        await db.scalars(select(Vote.id).where(Vote.contest_id == contest.id, COUNTED_VOTE).order_by(Vote.id))
+    ).all()
+    by_text = (
+        await db.scalars(
+            text(f"SELECT id FROM votes WHERE contest_id = :c AND {COUNTED_VOTE_SQL} ORDER BY id"),  # noqa: S608
+            {"c": contest.id},
+        )
+    ).all()
+    assert sorted(by_predicate) == list(by_expression) == list(by_text)
+    assert len(by_predicate) == 2  # valid and cleared, not retracted
+    assert await tallies(db, contest.id) == {(song, "SE"): (4, 2)}
 
 
 # --- every path that changes a vote ----------------------------------------------------------------------

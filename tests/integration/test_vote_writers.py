@@ -17,8 +17,9 @@ from core.settings import Settings
 from core.votes.ballot import Ballot, VoteContext
 from core.votes.pg_function import RECORD_VOTE_ARGUMENTS
 from core.votes.writers import FunctionVoteWriter, OrmVoteWriter, VoteWriter
-from tests.integration.conftest import BACKENDS, create_account
-from tests.integration.voting import open_contest
+from tests.support.api import create_account
+from tests.support.environment import BACKENDS
+from tests.support.voting import open_contest
 
 CONTEXT = VoteContext(
     ip="198.51.100.7",

@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 
 from api.app import create_app
 from core.models import Contest, DailySongVoteCount, DailyVoteCount, Song, SongStatus, User, Vote
-from tests.integration.conftest import Api
-from tests.integration.voting import eventually, open_contest, vote
+from tests.support.api import Api
+from tests.support.voting import eventually, open_contest, vote
 
 FINGERPRINT = "a3f9c2e17b6d4058"
 

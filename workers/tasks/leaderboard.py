@@ -9,9 +9,9 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.jobs import RECOMPUTE_TASK, VERIFY_TASK
+from core.leaderboard import compute, integrity
+from core.leaderboard.cache import BoardCache, open_board_cache
 from core.models import utcnow
-from core.services import leaderboard
-from core.services.leaderboard_cache import BoardCache, open_board_cache
 from core.settings import get_settings
 from workers.runtime import run_service, runtime
 
@@ -33,7 +33,7 @@ def cache() -> BoardCache:
     max_retries=5,
 )
 def recompute(contest_id: int) -> dict[str, object]:
-    result = run_service(lambda session: leaderboard.recompute(session, cache(), contest_id, now=utcnow()))
+    result = run_service(lambda session: compute.recompute(session, cache(), contest_id, now=utcnow()))
     if result is None:
         return {"contest_id": contest_id, "missing": True}
     return {"contest_id": contest_id, "version": result.version, "changed": result.changed}
@@ -44,10 +44,10 @@ def verify(contest_id: int | None = None) -> dict[str, object]:
     """Count every active board again from the votes; repair (and record) what the stored or cached board
     got wrong. With ``contest_id``, that contest only."""
 
-    async def run(session: AsyncSession) -> list[leaderboard.Finding]:
+    async def run(session: AsyncSession) -> list[integrity.Finding]:
         now = utcnow()
-        ids = [contest_id] if contest_id else await leaderboard.contests_to_verify(session, now=now)
-        return await leaderboard.verify(session, cache(), ids, now=now)
+        ids = [contest_id] if contest_id else await integrity.contests_to_verify(session, now=now)
+        return await integrity.verify(session, cache(), ids, now=now)
 
     findings = run_service(run)
     return {"repaired": [[f.contest_id, f.source, f.differences] for f in findings]}

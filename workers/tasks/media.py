@@ -9,8 +9,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from core.jobs import PROCESS_SONG_TASK
 from core.models import utcnow
-from core.services import songs
 from core.settings import get_settings
+from core.songs import processing
 from core.storage import open_storage
 from uploads import Storage
 from workers.runtime import run_service
@@ -33,4 +33,4 @@ def storage() -> Storage:
     max_retries=5,
 )
 def process_song(song_id: int) -> str:
-    return run_service(lambda session: songs.process_song(session, storage(), song_id, now=utcnow()))
+    return run_service(lambda session: processing.process_song(session, storage(), song_id, now=utcnow()))

@@ -13,8 +13,9 @@ from celery.signals import worker_ready
 from core.jobs import HEARTBEAT_TASK, SWEEP_TASK, process_song_job, scoring_job, send_mail_job
 from core.mail import outbox
 from core.models import utcnow
-from core.services import ops, scoring, songs
+from core.services import ops, scoring
 from core.settings import get_settings
+from core.songs import processing
 from uploads import LocalStorage
 from workers.runtime import run_service, send_jobs, shutdown
 from workers.tasks import media
@@ -63,7 +64,7 @@ UPLOAD_TEMP_MAX_AGE_S = 7 * 24 * 3600
 
 def _sweep_songs() -> tuple[int, int]:
     """Re-request songs stuck in uploaded/processing (lost job, dead run); clean old upload temp files."""
-    stuck = run_service(lambda session: songs.stuck_songs(session, now=utcnow()))
+    stuck = run_service(lambda session: processing.stuck_songs(session, now=utcnow()))
     sent = send_jobs([process_song_job(song_id) for song_id in stuck])
     if stuck:
         log.info("sweeper re-requested processing for songs %s", stuck)

@@ -168,3 +168,41 @@ def test_accounts_the_per_vote_scoring_already_holds_do_not_form_a_cohort():
         edge._replace(held=edge.voter_id in script and edge.cast_at < START + DAY) for edge in contest.edges
     ]
     assert [set(c.accounts) for c in _cohorts(half_held)] == [script | fans]  # a third held: still a cohort
+
+
+def _newcomers(contest: Contest, members: int, song: int | None, created: float, returns: float, span: float):
+    """Accounts created within ``span`` seconds that vote minutes after signing up, for ``song`` (or a
+    popular pick), and come back on each later day with probability ``returns``."""
+    accounts = set()
+    cumulative = list(itertools.accumulate(POPULARITY))
+    for _ in range(members):
+        voter = next(contest.voters)
+        accounts.add(voter)
+        born = created + contest.rng.uniform(0, span)
+        pick = song or contest.rng.choices(SONGS, cum_weights=cumulative)[0]
+        contest.add(voter, pick, born + contest.rng.uniform(20, 300), born)
+        day = int(born // DAY)  # UTC days, as the detector counts them
+        for later in range(day + 1, int(START // DAY) + 4):
+            if contest.rng.random() < returns:
+                contest.add(voter, pick, later * DAY + contest.rng.uniform(0, DAY), born)
+    return accounts
+
+
+def test_recruits_who_vote_at_signup_and_return_every_day_are_a_cohort():
+    contest = Contest(11)
+    contest.honest()
+    _newcomers(contest, 600, None, START, returns=0.3, span=2.5 * DAY)  # the contest's ordinary newcomers
+    recruits = _newcomers(contest, 60, 9, START + 0.2 * DAY, returns=1.0, span=3 * 3600)
+    [cohort] = _cohorts(contest.edges)
+    assert set(cohort.accounts) >= recruits
+    assert len(set(cohort.accounts) - recruits) <= 3
+    assert cohort.reason.data["voted_at_signup"] is True
+    assert "voted within" in cohort.reason.evidence
+
+
+def test_a_viral_burst_of_newcomers_who_return_like_the_others_is_not_a_cohort():
+    contest = Contest(12)
+    contest.honest()
+    _newcomers(contest, 600, None, START, returns=0.3, span=2.5 * DAY)
+    _newcomers(contest, 900, 9, START + 0.2 * DAY, returns=0.3, span=3600)  # one shared post, in an hour
+    assert _cohorts(contest.edges) == []

@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.conftest import PASSWORD, Api, unique_name
+from tests.support.api import PASSWORD, Api, unique_name
 
 FINAL_STATUSES = {"approved", "pending_review", "rejected", "duplicate", "withdrawn"}
 SONG_SECONDS = 12.0

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import Contest, ContestStatus, Song, SongStatus, Vote
-from tests.integration.conftest import Api, create_account, unique_name
+from tests.support.api import Api, create_account, unique_name
 
 T = TypeVar("T")
 
