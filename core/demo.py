@@ -69,7 +69,7 @@ def _store_demo_file(root: Path, data: bytes) -> tuple[str, str]:
 def _demo_user(name: str, password_hash: str, *roles: Role) -> User:
     # One shared hash: argon2 per demo account would make loading take half a minute.
     return User(
-        email=f"{name}@demo.ovation.test",
+        email=f"{name}@demo.example.org",
         username=name,
         password_hash=password_hash,
         email_verified=True,
@@ -88,7 +88,7 @@ async def load_demo(settings: Settings, *, if_empty: bool) -> str:
             suffix = rng.randrange(10_000, 99_999)
             admin = await users.create_user(
                 session,
-                email=f"admin{suffix}@demo.ovation.test",
+                email=f"admin{suffix}@demo.example.org",
                 username=f"demo-admin-{suffix}",
                 password=DEMO_PASSWORD,
                 roles=[Role.ADMIN, Role.MODERATOR],
