@@ -116,6 +116,26 @@ class PageController(Controller):
     async def login(self) -> Page:
         return _page("login.html")
 
+    @get("/signup", name="page-signup")
+    async def signup(self) -> Page:
+        return _page("signup.html")
+
+    @get("/verify-email", name="page-verify-email")
+    async def verify_email(self) -> Page:
+        return _page("verify_email.html")  # the script reads the link's token from the fragment
+
+    @get("/forgot-password", name="page-forgot-password")
+    async def forgot_password(self) -> Page:
+        return _page("forgot_password.html")
+
+    @get("/reset-password", name="page-reset-password")
+    async def reset_password(self) -> Page:
+        return _page("reset_password.html")
+
+    @get("/account", name="page-account")
+    async def account(self) -> Page:
+        return _page("account.html")
+
     @get("/me/votes", name="page-my-votes")
     async def my_votes(self) -> Page:
         return _page("votes.html")
