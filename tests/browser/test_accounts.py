@@ -3,6 +3,7 @@ password, and every bad link (reused, forged, missing) ending in a clear message
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from tests.browser.accounts import (
     sign_up_and_verify,
 )
 from tests.browser.conftest import RunningPlatform
+from tests.browser.screens import screenshot_folder, shoot
 
 try:
     from playwright.sync_api import expect
@@ -29,12 +31,21 @@ NEW_PASSWORD = "a-new-browser-passphrase-5"
 RESET_ANSWER = "If this address belongs to an account, we sent it a link to choose a new password."
 
 
-def test_a_new_account_confirms_its_address_and_logs_in(page: Any, platform: RunningPlatform) -> None:
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return screenshot_folder(tmp_path_factory.mktemp("screenshots"))
+
+
+def test_a_new_account_confirms_its_address_and_logs_in(
+    page: Any, platform: RunningPlatform, shots: Path
+) -> None:
     page.goto("/login?next=/account")
+    shoot(page, shots, "login")
     account = sign_up_and_verify(page, platform)
     page.wait_for_url("**/account")
     expect(page.locator("#account-email")).to_have_text(account.email)
     expect(page.locator("#account-verified")).to_have_text("confirmed")
+    shoot(page, shots, "account")
 
     # The same link a second time: said plainly, and a new one can be asked for.
     link = mailed_link(platform, account.email, CONFIRM_SUBJECT)
@@ -43,11 +54,16 @@ def test_a_new_account_confirms_its_address_and_logs_in(page: Any, platform: Run
         "This link was already used, or a newer one was sent since. Ask for a new one."
     )
     expect(page.locator("#resend-form")).to_be_visible()
+    shoot(page, shots, "verify-email-used-link")
 
 
-def test_forged_or_missing_confirmation_links_confirm_nothing(page: Any, platform: RunningPlatform) -> None:
+def test_forged_or_missing_confirmation_links_confirm_nothing(
+    page: Any, platform: RunningPlatform, shots: Path
+) -> None:
     page.goto("/signup")
+    shoot(page, shots, "signup")
     account = sign_up(page)
+    shoot(page, shots, "signup-check-inbox")
     link = mailed_link(platform, account.email, CONFIRM_SUBJECT)
     page.goto(link[:-3] + "xyz")  # altered
     expect(page.locator("#status")).to_have_text(
@@ -64,7 +80,7 @@ def test_forged_or_missing_confirmation_links_confirm_nothing(page: Any, platfor
     confirm_address(page, platform, account)
 
 
-def test_a_user_resets_a_forgotten_password(page: Any, platform: RunningPlatform) -> None:
+def test_a_user_resets_a_forgotten_password(page: Any, platform: RunningPlatform, shots: Path) -> None:
     page.goto("/login?next=/account")
     account = sign_up_and_verify(page, platform)
     page.wait_for_url("**/account")
@@ -79,6 +95,7 @@ def test_a_user_resets_a_forgotten_password(page: Any, platform: RunningPlatform
     page.get_by_label("Email").fill(account.email)  # ...answers like a known one
     page.get_by_role("button", name="Send the link").click()
     expect(page.locator("#status")).to_have_text(RESET_ANSWER)
+    shoot(page, shots, "forgot-password")
 
     link = mailed_link(platform, account.email, RESET_SUBJECT)
     page.goto(link)
@@ -88,6 +105,7 @@ def test_a_user_resets_a_forgotten_password(page: Any, platform: RunningPlatform
     page.get_by_role("button", name="Set the new password").click()
     expect(page.locator("#status")).to_have_text("Password must be at least 10 characters.")
     expect(form).to_be_visible()  # the link still works for the next try
+    shoot(page, shots, "reset-password-weak")
     page.get_by_label("New password").fill(NEW_PASSWORD)
     page.get_by_label("The same again").fill(NEW_PASSWORD + "x")
     page.get_by_role("button", name="Set the new password").click()
@@ -96,6 +114,7 @@ def test_a_user_resets_a_forgotten_password(page: Any, platform: RunningPlatform
     page.get_by_role("button", name="Set the new password").click()
     expect(page.locator("#status")).to_contain_text("Your password is changed")
     expect(form).to_be_hidden()
+    shoot(page, shots, "reset-password-done")
 
     page.locator("#status").get_by_role("link", name="Log in with the new password").click()
     page.get_by_label("Email or username").fill(account.username)

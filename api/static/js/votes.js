@@ -55,7 +55,8 @@ function appealStatus(appeal) {
   return h(
     "div",
     { class: "appeal", dataset: { state: appeal.state } },
-    h("p", {}, "You appealed on ", when(appeal.created_at), ": “", appeal.note, "”. ", DECISIONS[appeal.state] || ""),
+    h("p", {}, "You appealed on ", when(appeal.created_at), ": “", appeal.note, "”"),
+    h("p", {}, DECISIONS[appeal.state] || ""),
     appeal.decision_note ? h("p", {}, "The moderator's reason: “", appeal.decision_note, "”") : null,
   );
 }
