@@ -95,6 +95,13 @@ def forget_sessions(connection: ASGIConnection[Any, Any, Any, Any], keys: list[s
         store.forget(keys)
 
 
+def remember_account(connection: ASGIConnection[Any, Any, Any, Any], user: User) -> None:
+    """An account this request just changed: this process's next requests see the change at once (others
+    within OVATION_AUTH_CACHE_SECONDS)."""
+    recent: RecentUsers = connection.app.state.recent_users
+    recent.put(user.id, user)
+
+
 def links_of(state: State) -> Links:
     settings = state.settings
     return Links(mail=settings.mail, secret=settings.secret_key)

@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import current_user, forget_sessions, links_of, sign_in
+from api.auth import current_user, forget_sessions, links_of, remember_account, sign_in
 from api.presenters import user_out
 from api.schemas import ChangeEmailRequest, ChangePasswordRequest, MailQueuedOut, UserOut
 from core.accounts import profile
@@ -82,5 +82,6 @@ class AccountController(Controller):
     ) -> UserOut:
         """Add the contestant role to this account, to submit songs; the session is renewed with it."""
         user = await profile.become_contestant(db, user_id=current_user(request).id)
+        remember_account(request, user)
         sign_in(request, user)
         return user_out(user)

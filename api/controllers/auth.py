@@ -10,7 +10,16 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED, HTTP_204_NO_CO
 from litestar.utils.scope.state import ScopeState
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.auth import PUBLIC, SESSION_USER_KEY, current_user, forget_sessions, links_of, sign_in, sign_out
+from api.auth import (
+    PUBLIC,
+    SESSION_USER_KEY,
+    current_user,
+    forget_sessions,
+    links_of,
+    remember_account,
+    sign_in,
+    sign_out,
+)
 from api.devices import device_of
 from api.presenters import user_out
 from api.schemas import (
@@ -113,11 +122,16 @@ class CredentialsController(Controller):
 
     @post("/verify-email", operation_id="verifyEmail", opt=PUBLIC, status_code=HTTP_200_OK)
     async def verify_email(
-        self, state: State, data: JSONBody[LinkRequest], db: NamedDependency[AsyncSession]
+        self,
+        request: Request[Any, Any, Any],
+        state: State,
+        data: JSONBody[LinkRequest],
+        db: NamedDependency[AsyncSession],
     ) -> EmailVerifiedOut:
         """Use the link from a confirmation mail (once, before it expires). An email change takes effect
         here. Refused links answer 400 link_invalid, link_used or link_expired."""
         user = await signup.verify_email(db, token=data.token, now=utcnow(), links=links_of(state))
+        remember_account(request, user)
         return EmailVerifiedOut(email=user.email, username=user.username)
 
     @post(

@@ -144,3 +144,16 @@ def test_a_forged_or_missing_reset_link_changes_nothing(page: Any) -> None:
     page.get_by_role("button", name="Set the new password").click()
     expect(page.locator("#status")).to_contain_text("This link is not valid.")
     assert "token" not in page.url  # the token left the address bar (and the history)
+
+
+def test_a_voter_becomes_a_contestant_without_a_second_account(page: Any, platform: RunningPlatform) -> None:
+    page.goto("/login?next=/me/songs")
+    sign_up_and_verify(page, platform)
+    page.wait_for_url("**/me/songs")
+    expect(page.locator("#status")).to_contain_text("make your account a contestant account first")
+    page.locator("#status").get_by_role("link", name="Become a contestant").click()
+    page.get_by_role("button", name="Become a contestant").click()
+    expect(page.locator("#status")).to_have_text("You are a contestant now. Submit a song")
+    expect(page.locator("#account-roles")).to_have_text("contestant, voter")
+    page.locator("#status").get_by_role("link", name="Submit a song").click()
+    expect(page.locator("#upload-form")).to_be_visible()
