@@ -13,7 +13,6 @@ from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.base import Store
 from litestar.stores.file import FileStore
@@ -24,6 +23,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from api.auth import CSRF_COOKIE, RecentUsers, session_auth
 from api.controllers.account import AccountController
 from api.controllers.appeals import AppealController
+from api.controllers.audit import AuditController
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
 from api.controllers.leaderboard import BoardContext, LeaderboardController
@@ -35,6 +35,7 @@ from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
 from api.csrf import SessionBoundCSRFMiddleware
 from api.deps import provide_db
+from api.docs_ui import docs_assets_router, docs_render_plugin
 from api.errors import EXCEPTION_HANDLERS
 from api.operators import operators_only
 from api.ratelimit import account_or_address, rate_limit
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ContestController,
             LeaderboardController,
             UserAdminController,
+            AuditController,
             ModerationController,
             votes,
             AppealController,
@@ -169,6 +171,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SongModerationController,
             PageController,  # the web pages (GET / is the home page)
             static_router(),
+            docs_assets_router(),
         ],
         lifespan=[lifespan],
         state=State(
@@ -188,7 +191,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             version="0.1.0",
             description="Song contests: uploads, public votes, explainable fraud review, leaderboards.",
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[docs_render_plugin()],  # its assets served by the app: works offline
         ),
         logging_config=LoggingConfig(configure_root_logger=False, log_exceptions="never"),
         request_max_body_size=1024 * 1024,

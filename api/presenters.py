@@ -6,8 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+import msgspec
+
 from api.schemas import (
+    AdminUserOut,
     AppealOut,
+    AuditEntryOut,
     BoardEntryOut,
     BoardOut,
     CaseAppealOut,
@@ -33,7 +37,7 @@ from core.leaderboard.counting import is_counted
 from core.leaderboard.read import Standing
 from core.leaderboard.reports import RESULT_FIELDS, HistoryPoint, ResultRow
 from core.leaderboard.rules import Access
-from core.models import Contest, ContestStatus, Song, User, Vote, VoteAppeal, VoteStatus
+from core.models import AuditEntry, Contest, ContestStatus, Song, User, Vote, VoteAppeal, VoteStatus
 from core.services.moderation import Case
 from core.votes.appeals import Appeal, AppealState
 from fraud.explain import plain_words
@@ -52,6 +56,26 @@ def user_out(user: User) -> UserOut:
     )
 
 
+def admin_user_out(user: User, locked_until: datetime | None = None) -> AdminUserOut:
+    """``locked_until``: until when the account's logins wait (from an unknown browser) after failures."""
+    return AdminUserOut(
+        **msgspec.structs.asdict(user_out(user)), ban_reason=user.ban_reason, locked_until=locked_until
+    )
+
+
+def audit_entry_out(entry: AuditEntry, actor_username: str | None) -> AuditEntryOut:
+    return AuditEntryOut(
+        id=entry.id,
+        created_at=entry.created_at,
+        actor_id=entry.actor_id,
+        actor_username=actor_username,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        details=entry.details or {},
+    )
+
+
 def contest_phase(contest: Contest, now: datetime) -> str:
     if contest.status != ContestStatus.OPEN:
         return str(contest.status)
@@ -66,7 +90,7 @@ def contest_phase(contest: Contest, now: datetime) -> str:
     return "between_windows" if now < contest.voting_opens_at else "voting_ended"
 
 
-def contest_out(contest: Contest, now: datetime) -> ContestOut:
+def contest_out(contest: Contest, now: datetime, *, admin: bool = False) -> ContestOut:
     return ContestOut(
         id=contest.id,
         slug=contest.slug,
@@ -91,6 +115,8 @@ def contest_out(contest: Contest, now: datetime) -> ContestOut:
         min_account_age_hours=contest.min_account_age_hours,
         leaderboard_hidden=contest.leaderboard_hidden,
         freeze_hours=contest.freeze_hours,
+        retraction_minutes=contest.retraction_minutes,
+        fraud_config=dict(contest.fraud_config or {}) if admin else None,
     )
 
 

@@ -23,6 +23,15 @@ FileBytes = Annotated[int, msgspec.Meta(ge=1, le=2 * 1024**3)]
 AwareDatetime = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
+class ErrorOut(msgspec.Struct):
+    """Every error answer: a status, a machine-readable code, words for people, and details if any."""
+
+    status_code: int
+    code: str
+    detail: str
+    extra: Any | None = None
+
+
 class RegisterRequest(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
     username: Username
@@ -84,6 +93,24 @@ class EmailVerifiedOut(msgspec.Struct):
     username: str
 
 
+class AdminUserOut(UserOut):
+    """An account as an admin sees it in the user search."""
+
+    ban_reason: str | None
+    locked_until: datetime | None
+
+
+class AuditEntryOut(msgspec.Struct):
+    id: int
+    created_at: datetime
+    actor_id: int | None  # None: the platform itself (a worker's verdict, a lockout)
+    actor_username: str | None
+    action: str
+    target_type: str
+    target_id: str
+    details: dict[str, Any]
+
+
 class SetRolesRequest(msgspec.Struct, forbid_unknown_fields=True):
     roles: Annotated[list[RoleName], msgspec.Meta(max_length=4)]
 
@@ -112,6 +139,7 @@ class ContestRules(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=Tru
     min_account_age_hours: NonNegativeInt | msgspec.UnsetType = msgspec.UNSET
     leaderboard_hidden: bool | msgspec.UnsetType = msgspec.UNSET
     freeze_hours: Annotated[int, msgspec.Meta(ge=0, le=8760)] | msgspec.UnsetType = msgspec.UNSET
+    retraction_minutes: Annotated[int, msgspec.Meta(ge=0, le=10_080)] | msgspec.UnsetType = msgspec.UNSET
     fraud_config: dict[str, Any] | msgspec.UnsetType = msgspec.UNSET
 
     def given(self) -> dict[str, Any]:
@@ -155,6 +183,9 @@ class ContestOut(msgspec.Struct):
     min_account_age_hours: int
     leaderboard_hidden: bool
     freeze_hours: int = 0
+    retraction_minutes: int = 0
+    # Admins only (None for everyone else): the thresholds would tell a fraudster how far to go.
+    fraud_config: dict[str, Any] | None = None
 
 
 class Page(msgspec.Struct):
@@ -406,6 +437,11 @@ class BoardOut(msgspec.Struct):
     limit: int
     offset: int
     items: list[BoardEntryOut]
+
+
+class BoardCountriesOut(msgspec.Struct):
+    contest_id: int
+    countries: list[str]  # ISO 3166 alpha-2 codes, alphabetical
 
 
 class StandingOut(msgspec.Struct):

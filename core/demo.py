@@ -31,6 +31,14 @@ from core.services import users
 from core.settings import Settings
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed to the person who loads the demo
+DEMO_DOMAIN = "demo.example.org"  # a reserved name email-validator accepts (it refuses .test)
+# Which demo account to show for each role, by the start of its username.
+DEMO_LOGIN_PREFIXES = (
+    ("admin", "demo-admin-"),
+    ("moderator", "demo-moderator-"),
+    ("contestant", "artist-0-"),
+    ("voter", "voter-0-"),
+)
 SONG_TITLES = [
     "Northern Lights",
     "Paper Boats",
@@ -69,7 +77,7 @@ def _store_demo_file(root: Path, data: bytes) -> tuple[str, str]:
 def _demo_user(name: str, password_hash: str, *roles: Role) -> User:
     # One shared hash: argon2 per demo account would make loading take half a minute.
     return User(
-        email=f"{name}@demo.example.org",
+        email=f"{name}@{DEMO_DOMAIN}",
         username=name,
         password_hash=password_hash,
         email_verified=True,
@@ -88,13 +96,14 @@ async def load_demo(settings: Settings, *, if_empty: bool) -> str:
             suffix = rng.randrange(10_000, 99_999)
             admin = await users.create_user(
                 session,
-                email=f"admin{suffix}@demo.example.org",
+                email=f"admin{suffix}@{DEMO_DOMAIN}",
                 username=f"demo-admin-{suffix}",
                 password=DEMO_PASSWORD,
                 roles=[Role.ADMIN, Role.MODERATOR],
                 email_verified=True,
             )
             shared_hash = await passwords.hash_password(DEMO_PASSWORD)
+            session.add(_demo_user(f"demo-moderator-{suffix}", shared_hash, Role.MODERATOR))
             contest = Contest(
                 slug=f"spring-song-contest-{suffix}",
                 title="Spring Song Contest",
@@ -173,3 +182,24 @@ async def load_demo(settings: Settings, *, if_empty: bool) -> str:
             )
     finally:
         await engine.dispose()
+
+
+async def demo_logins(settings: Settings) -> list[tuple[str, str]]:
+    """(role, username) of the demo accounts that still have the demo password, one per role: what
+    ``ovation run`` prints at every start (an account whose password was changed is left out)."""
+    engine = create_engine(settings.database, pooled=False)
+    found: list[tuple[str, str]] = []
+    try:
+        async with create_sessionmaker(engine)() as session:
+            for role, prefix in DEMO_LOGIN_PREFIXES:
+                user = await session.scalar(
+                    select(User)
+                    .where(User.username.startswith(prefix), User.email.endswith(f"@{DEMO_DOMAIN}"))
+                    .order_by(User.id)
+                    .limit(1)
+                )
+                if user is not None and await passwords.verify_password(DEMO_PASSWORD, user.password_hash):
+                    found.append((role, user.username))
+    finally:
+        await engine.dispose()
+    return found

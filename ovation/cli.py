@@ -13,7 +13,7 @@ import time
 from collections.abc import Sequence
 from types import FrameType
 
-from core.settings import get_settings
+from core.settings import Settings, get_settings
 
 WORKER_QUEUES = "media,fraud,leaderboard,maintenance"
 
@@ -121,6 +121,17 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_logins_text(settings: Settings) -> str:
+    """The demo accounts' logins, at every start (not only the first, when the demo is loaded)."""
+    from core.demo import DEMO_PASSWORD, demo_logins
+
+    logins = asyncio.run(demo_logins(settings))
+    if not logins:
+        return ""
+    lines = "".join(f"    {role:<11} {username} / {DEMO_PASSWORD}\n" for role, username in logins)
+    return "  Demo logins:\n" + lines
+
+
 class _Supervisor:
     """Runs the API, worker and scheduler as child processes and stops them together."""
 
@@ -174,11 +185,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     supervisor.start("worker", _python_module("worker", "--concurrency", str(args.concurrency)))
     supervisor.start("beat", _python_module("beat"))
     mode = "production" if settings.production else "embedded"
+    base = f"http://{settings.http.host}:{port}"
     print(
         f"\nOvation is running ({mode} mode, data in {settings.data_dir}).\n"
-        f"  Open http://{settings.http.host}:{port}/            (contests)\n"
-        f"  API docs http://{settings.http.host}:{port}/schema  readiness http://{settings.http.host}:{port}/ready\n"
-        "  Press Ctrl-C to stop.\n",
+        f"  Contests    {base}/\n"
+        f"  Moderation  {base}/moderation   Admin {base}/admin\n"
+        f"  API docs    {base}/schema       Readiness {base}/ready\n"
+        + _demo_logins_text(settings)
+        + "  Press Ctrl-C to stop.\n",
         flush=True,
     )
     code = supervisor.wait()

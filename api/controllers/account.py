@@ -12,6 +12,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, forget_sessions, links_of, remember_account, sign_in
+from api.openapi import error_responses
 from api.presenters import user_out
 from api.schemas import ChangeEmailRequest, ChangePasswordRequest, MailQueuedOut, UserOut
 from core.accounts import profile
@@ -30,7 +31,12 @@ class AccountController(Controller):
     path = "/"
     tags = ["account"]
 
-    @post("/password", operation_id="changePassword", status_code=HTTP_200_OK)
+    @post(
+        "/password",
+        operation_id="changePassword",
+        status_code=HTTP_200_OK,
+        responses=error_responses(400, 401, 403, 429),
+    )
     async def change_password(
         self,
         request: Request[Any, Any, Any],
@@ -54,7 +60,12 @@ class AccountController(Controller):
         sign_in(request, user)
         return user_out(user)
 
-    @post("/email", operation_id="changeEmail", status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/email",
+        operation_id="changeEmail",
+        status_code=HTTP_202_ACCEPTED,
+        responses=error_responses(400, 401, 403, 429),
+    )
     async def change_email(
         self,
         request: Request[Any, Any, Any],
@@ -76,7 +87,12 @@ class AccountController(Controller):
         )
         return CONFIRM_NEW_ADDRESS
 
-    @post("/contestant", operation_id="becomeContestant", status_code=HTTP_200_OK)
+    @post(
+        "/contestant",
+        operation_id="becomeContestant",
+        status_code=HTTP_200_OK,
+        responses=error_responses(401, 403, 429),
+    )
     async def become_contestant(
         self, request: Request[Any, Any, Any], db: NamedDependency[AsyncSession]
     ) -> UserOut:

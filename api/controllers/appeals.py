@@ -11,6 +11,7 @@ from litestar.status_codes import HTTP_201_CREATED
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user
+from api.openapi import error_responses
 from api.params import Limit, Offset, VoteId
 from api.presenters import appeal_out
 from api.schemas import AppealOut, AppealRequest, Page
@@ -21,7 +22,12 @@ from core.votes import appeals
 class AppealController(Controller):
     tags = ["votes"]
 
-    @post("/api/votes/{vote_id:int}/appeal", operation_id="appealVote", status_code=HTTP_201_CREATED)
+    @post(
+        "/api/votes/{vote_id:int}/appeal",
+        operation_id="appealVote",
+        status_code=HTTP_201_CREATED,
+        responses=error_responses(400, 401, 403, 404, 409),
+    )
     async def appeal(
         self,
         request: Request[Any, Any, Any],
@@ -36,7 +42,7 @@ class AppealController(Controller):
         )
         return appeal_out(made)
 
-    @get("/api/me/appeals", operation_id="listMyAppeals")
+    @get("/api/me/appeals", operation_id="listMyAppeals", responses=error_responses(400, 401))
     async def mine(
         self,
         request: Request[Any, Any, Any],

@@ -21,6 +21,7 @@ from api.auth import (
     sign_out,
 )
 from api.devices import device_of
+from api.openapi import error_responses
 from api.presenters import user_out
 from api.schemas import (
     EmailRequest,
@@ -78,7 +79,13 @@ class CredentialsController(Controller):
     path = "/"
     tags = ["auth"]
 
-    @post("/register", operation_id="register", opt=PUBLIC, status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/register",
+        operation_id="register",
+        opt=PUBLIC,
+        status_code=HTTP_202_ACCEPTED,
+        responses=error_responses(400, 403, 409, 429),
+    )
     async def register(
         self, state: State, data: JSONBody[RegisterRequest], db: NamedDependency[AsyncSession]
     ) -> MailQueuedOut:
@@ -97,7 +104,13 @@ class CredentialsController(Controller):
         )
         return CHECK_YOUR_EMAIL
 
-    @post("/login", operation_id="login", opt=PUBLIC, status_code=HTTP_200_OK)
+    @post(
+        "/login",
+        operation_id="login",
+        opt=PUBLIC,
+        status_code=HTTP_200_OK,
+        responses=error_responses(400, 401, 403, 429),
+    )
     async def login(
         self,
         request: Request[Any, Any, Any],
@@ -120,7 +133,13 @@ class CredentialsController(Controller):
         sign_in(request, user)
         return Response(user_out(user), cookies=[device_cookie] if device_cookie else [])
 
-    @post("/verify-email", operation_id="verifyEmail", opt=PUBLIC, status_code=HTTP_200_OK)
+    @post(
+        "/verify-email",
+        operation_id="verifyEmail",
+        opt=PUBLIC,
+        status_code=HTTP_200_OK,
+        responses=error_responses(400, 403, 409, 429),
+    )
     async def verify_email(
         self,
         request: Request[Any, Any, Any],
@@ -135,7 +154,11 @@ class CredentialsController(Controller):
         return EmailVerifiedOut(email=user.email, username=user.username)
 
     @post(
-        "/verify-email/resend", operation_id="resendVerification", opt=PUBLIC, status_code=HTTP_202_ACCEPTED
+        "/verify-email/resend",
+        operation_id="resendVerification",
+        opt=PUBLIC,
+        status_code=HTTP_202_ACCEPTED,
+        responses=error_responses(400, 403, 429),
     )
     async def resend_verification(
         self, state: State, data: JSONBody[EmailRequest], db: NamedDependency[AsyncSession]
@@ -144,7 +167,13 @@ class CredentialsController(Controller):
         await signup.resend_verification(db, email=data.email, now=utcnow(), links=links_of(state))
         return RESENT
 
-    @post("/password-reset", operation_id="requestPasswordReset", opt=PUBLIC, status_code=HTTP_202_ACCEPTED)
+    @post(
+        "/password-reset",
+        operation_id="requestPasswordReset",
+        opt=PUBLIC,
+        status_code=HTTP_202_ACCEPTED,
+        responses=error_responses(400, 403, 429),
+    )
     async def request_password_reset(
         self, state: State, data: JSONBody[EmailRequest], db: NamedDependency[AsyncSession]
     ) -> MailQueuedOut:
@@ -154,7 +183,11 @@ class CredentialsController(Controller):
         return RESET_SENT
 
     @post(
-        "/password-reset/confirm", operation_id="resetPassword", opt=PUBLIC, status_code=HTTP_204_NO_CONTENT
+        "/password-reset/confirm",
+        operation_id="resetPassword",
+        opt=PUBLIC,
+        status_code=HTTP_204_NO_CONTENT,
+        responses=error_responses(400, 403, 429),
     )
     async def reset_password(
         self,

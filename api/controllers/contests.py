@@ -12,10 +12,14 @@ from api.auth import PUBLIC_READ, current_user, optional_user, requires_role
 from api.params import Limit, Offset, RecordId
 from api.presenters import contest_out
 from api.schemas import ContestCreate, ContestOut, ContestRules, Page
-from core.models import ContestStatus, Role, utcnow
+from core.models import ContestStatus, Role, User, utcnow
 from core.services import contests
 
 admin_only = [requires_role(Role.ADMIN)]
+
+
+def _is_admin(viewer: User | None) -> bool:
+    return viewer is not None and viewer.has_role(Role.ADMIN)
 
 
 class ContestController(Controller):
@@ -32,36 +36,32 @@ class ContestController(Controller):
         offset: Offset = 0,
     ) -> Page:
         """Open and closed contests for everyone; drafts too for admins."""
-        viewer = await optional_user(request)
+        admin = _is_admin(await optional_user(request))
         rows = await contests.list_contests(
             db,
-            include_drafts=viewer is not None and viewer.has_role(Role.ADMIN),
+            include_drafts=admin,
             status=status,
             limit=limit,
             offset=offset,
         )
         now = utcnow()
-        return Page(items=[contest_out(row, now) for row in rows], limit=limit, offset=offset)
+        return Page(items=[contest_out(row, now, admin=admin) for row in rows], limit=limit, offset=offset)
 
     @get("/{contest_id:int}", operation_id="getContest", opt=PUBLIC_READ)
     async def get_contest(
         self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
     ) -> ContestOut:
-        viewer = await optional_user(request)
-        contest = await contests.get_contest(
-            db, contest_id, include_drafts=viewer is not None and viewer.has_role(Role.ADMIN)
-        )
-        return contest_out(contest, utcnow())
+        admin = _is_admin(await optional_user(request))
+        contest = await contests.get_contest(db, contest_id, include_drafts=admin)
+        return contest_out(contest, utcnow(), admin=admin)
 
     @get("/by-slug/{slug:str}", operation_id="getContestBySlug", opt=PUBLIC_READ)
     async def get_contest_by_slug(
         self, request: Request[Any, Any, Any], slug: FromPath[str], db: NamedDependency[AsyncSession]
     ) -> ContestOut:
-        viewer = await optional_user(request)
-        contest = await contests.get_contest_by_slug(
-            db, slug[:64], include_drafts=viewer is not None and viewer.has_role(Role.ADMIN)
-        )
-        return contest_out(contest, utcnow())
+        admin = _is_admin(await optional_user(request))
+        contest = await contests.get_contest_by_slug(db, slug[:64], include_drafts=admin)
+        return contest_out(contest, utcnow(), admin=admin)
 
     @post("/", operation_id="createContest", guards=admin_only)
     async def create_contest(
@@ -75,7 +75,7 @@ class ContestController(Controller):
         contest = await contests.create_contest(
             db, slug=slug, actor_id=current_user(request).id, fields=fields
         )
-        return contest_out(contest, utcnow())
+        return contest_out(contest, utcnow(), admin=True)
 
     @patch("/{contest_id:int}", operation_id="updateContest", guards=admin_only)
     async def update_contest(
@@ -88,7 +88,7 @@ class ContestController(Controller):
         contest = await contests.update_contest(
             db, contest_id=contest_id, actor_id=current_user(request).id, fields=data.given()
         )
-        return contest_out(contest, utcnow())
+        return contest_out(contest, utcnow(), admin=True)
 
     @post("/{contest_id:int}/open", operation_id="openContest", guards=admin_only, status_code=HTTP_200_OK)
     async def open_contest(
@@ -97,7 +97,7 @@ class ContestController(Controller):
         contest = await contests.set_status(
             db, contest_id=contest_id, actor_id=current_user(request).id, status=ContestStatus.OPEN
         )
-        return contest_out(contest, utcnow())
+        return contest_out(contest, utcnow(), admin=True)
 
     @post("/{contest_id:int}/close", operation_id="closeContest", guards=admin_only, status_code=HTTP_200_OK)
     async def close_contest(
@@ -106,4 +106,4 @@ class ContestController(Controller):
         contest = await contests.set_status(
             db, contest_id=contest_id, actor_id=current_user(request).id, status=ContestStatus.CLOSED
         )
-        return contest_out(contest, utcnow())
+        return contest_out(contest, utcnow(), admin=True)

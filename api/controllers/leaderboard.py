@@ -20,12 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import PUBLIC_READ, optional_user, requires_role
 from api.deps import send_jobs
+from api.openapi import error_responses
 from api.params import Limit, Offset, OptionalRecordId, RecordId
 from api.presenters import board_out, history_out, results_out, standing_out
-from api.schemas import BoardOut, HistoryOut, ResultsOut, StandingOut
+from api.schemas import BoardCountriesOut, BoardOut, HistoryOut, ResultsOut, StandingOut
 from core.errors import DomainError
 from core.jobs import take_committed
-from core.leaderboard import compute, read, reports
+from core.leaderboard import compute, countries, read, reports
 from core.leaderboard.cache import BoardCache, BoardDoc, open_board_cache
 from core.leaderboard.read import RulesMemo
 from core.leaderboard.reports import RESULT_FIELDS
@@ -137,6 +138,20 @@ class LeaderboardController(Controller):
         return _conditional(
             request, access, etag, standing_out(contest_id, code, access, doc.version, standing)
         )
+
+    @get(
+        "/countries",
+        operation_id="listLeaderboardCountries",
+        opt=PUBLIC_READ,
+        responses=error_responses(400, 403, 404, 429),
+    )
+    async def list_countries(
+        self, request: Request[Any, Any, Any], contest_id: RecordId, db: NamedDependency[AsyncSession]
+    ) -> BoardCountriesOut:
+        """The countries with a board of their own (counted votes came from there), for a country picker."""
+        await _access(request, db, contest_id)  # a hidden board hides this too
+        codes = await countries.countries_with_votes(db, contest_id)
+        return BoardCountriesOut(contest_id=contest_id, countries=codes)
 
     @get("/history", operation_id="getLeaderboardHistory", opt=PUBLIC_READ)
     async def history(

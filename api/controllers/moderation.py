@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+import csv
+import io
+import json
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, MediaType, Request, get, post
+from litestar.datastructures import State
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, Parameter
+from litestar.response import Stream
 from litestar.status_codes import HTTP_200_OK
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.auth import current_user, requires_role
+from api.openapi import error_responses
 from api.params import Limit, Offset, RecordId, VoteId
 from api.presenters import case_appeal_out, case_out, reviewed_vote_out, vote_out
 from api.schemas import (
@@ -21,11 +29,47 @@ from api.schemas import (
     VoteOut,
 )
 from core.models import Role, utcnow
-from core.services import moderation
+from core.services import forensics, moderation
 from core.services.moderation import Decision
 from core.votes import appeals
 
 CaseKey = Annotated[str, Parameter(min_length=3, max_length=96)]
+
+_EXPORT_RESPONSE = ResponseSpec(
+    data_container=dict[str, Any],
+    description="JSON {contest_id, fields, items: [...]} or, with format=csv, text/csv with the same columns "
+    "(one row per vote; nested evidence as JSON)",
+)
+
+
+async def _batches(state: State, contest_id: int) -> AsyncIterator[list[dict[str, Any]]]:
+    # A session of the download's own: the request's is closed before the body has been sent.
+    async with state.sessionmaker() as session:
+        async for batch in forensics.flagged_votes(session, contest_id):
+            yield batch
+
+
+async def _export_csv(state: State, contest_id: int) -> AsyncIterator[str]:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(forensics.FORENSIC_FIELDS)
+    async for batch in _batches(state, contest_id):
+        for row in batch:
+            writer.writerow([forensics.csv_value(row[name]) for name in forensics.FORENSIC_FIELDS])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+    yield out.getvalue()
+
+
+async def _export_json(state: State, contest_id: int) -> AsyncIterator[str]:
+    yield json.dumps({"contest_id": contest_id, "fields": forensics.FORENSIC_FIELDS})[:-1] + ', "items": ['
+    first = True
+    async for batch in _batches(state, contest_id):
+        for row in batch:
+            yield ("" if first else ",") + json.dumps(row, ensure_ascii=False)
+            first = False
+    yield "]}"
 
 
 class ModerationController(Controller):
@@ -81,6 +125,33 @@ class ModerationController(Controller):
             now=utcnow(),
         )
         return DecisionOut(votes=decided, decision=data.decision)
+
+    @get(
+        "/contests/{contest_id:int}/votes/export",
+        operation_id="exportFlaggedVotes",
+        responses={200: _EXPORT_RESPONSE, **error_responses(400, 401, 403, 404, 429)},
+    )
+    async def export_flagged_votes(
+        self,
+        state: State,
+        contest_id: RecordId,
+        db: NamedDependency[AsyncSession],
+        format: Annotated[str, Parameter(pattern="^(json|csv)$")] = "json",
+    ) -> Stream:
+        """Forensic export, as a download: every flagged vote of the contest (held for review, decided by a
+        moderator, or linked to a case) with its network, device and GeoIP data, its reasons with
+        evidence, and the review."""
+        await forensics.check_contest(db, contest_id)
+        name = f"contest-{contest_id}-flagged-votes.{format}"
+        rows = _export_csv(state, contest_id) if format == "csv" else _export_json(state, contest_id)
+        return Stream(
+            rows,
+            media_type="text/csv" if format == "csv" else MediaType.JSON,  # Litestar adds the charset
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "private, no-store",
+            },
+        )
 
     @post("/votes/{vote_id:int}/decision", operation_id="decideVote", status_code=HTTP_200_OK)
     async def decide_vote(

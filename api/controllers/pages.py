@@ -148,6 +148,34 @@ class PageController(Controller):
     async def moderation(self) -> Page:
         return _page("moderation.html")
 
+    @get("/moderation/songs", name="page-song-queue")
+    async def song_queue(self) -> Page:
+        return _page("song-queue.html")
+
+    @get("/moderation/songs/{song_id:int}", name="page-song-review")
+    async def song_review(self, song_id: FromPath[int]) -> Page:
+        return _page("song-review.html")  # the script reads the id from the address
+
+    @get("/songs/{song_id:int}", name="page-song")
+    async def song(self, song_id: FromPath[int]) -> Page:
+        return _page("song.html")
+
+    @get("/admin", name="page-admin")
+    async def admin(self) -> Page:
+        return _page("admin.html")
+
+    @get(["/admin/contests/new", "/admin/contests/{contest_id:int}"], name="page-admin-contest")
+    async def admin_contest(self) -> Page:
+        return _page("admin-contest.html")
+
+    @get("/admin/users", name="page-admin-users")
+    async def admin_users(self) -> Page:
+        return _page("admin-users.html")
+
+    @get("/admin/audit", name="page-admin-audit")
+    async def admin_audit(self) -> Page:
+        return _page("admin-audit.html")
+
 
 def static_router() -> Router:
     """Scripts and styles under /static (plain ES modules: no build step)."""

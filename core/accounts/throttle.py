@@ -138,3 +138,18 @@ async def clear_account(session: AsyncSession, user_id: int) -> None:
             | LoginThrottle.key.startswith(f"device:{user_id}:", autoescape=True)
         )
     )
+
+
+async def delayed_accounts(
+    session: AsyncSession, user_ids: list[int], *, now: datetime
+) -> dict[int, datetime]:
+    """Of these accounts, those whose logins must wait now (after failures), and until when."""
+    if not user_ids:
+        return {}
+    keys = {account_key(user_id): user_id for user_id in user_ids}
+    rows = await session.execute(
+        select(LoginThrottle.key, LoginThrottle.blocked_until).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.blocked_until > now
+        )
+    )
+    return {keys[key]: until for key, until in rows if until is not None}

@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import pycountry
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Contest, ContestStatus
 from core.services import audit
+from fraud.config import FraudConfig
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 KNOWN_FORMATS = frozenset({"mp3", "flac", "ogg", "opus", "wav", "m4a", "aiff", "webm"})
@@ -67,12 +69,28 @@ def _validate(contest: Contest) -> None:
             code="invalid_rules",
         )
     if contest.eligible_countries is not None:
-        bad = [c for c in contest.eligible_countries if not COUNTRY_PATTERN.match(c)]
+        bad = [c for c in contest.eligible_countries if not _is_country(c)]
         if bad or not contest.eligible_countries:
             raise InvalidInput(
-                "eligible countries must be ISO 3166 alpha-2 codes (e.g. 'SE'), or null for all",
+                "eligible countries must be ISO 3166 alpha-2 codes (e.g. 'SE'), or null for all"
+                + (f"; unknown: {', '.join(bad[:10])}" if bad else ""),
                 code="invalid_rules",
+                extra={"unknown_countries": bad[:50]},
             )
+    try:
+        FraudConfig.from_dict(contest.fraud_config or {})
+    except ValueError as exc:
+        raise InvalidInput(f"fraud config: {exc}", code="invalid_fraud_config") from None
+
+
+# Kosovo: not in ISO 3166-1 yet, but GeoIP databases locate voters there with this user-assigned code.
+GEOIP_ONLY_COUNTRIES = frozenset({"XK"})
+
+
+def _is_country(code: object) -> bool:
+    if not isinstance(code, str) or not COUNTRY_PATTERN.match(code):
+        return False
+    return code in GEOIP_ONLY_COUNTRIES or pycountry.countries.get(alpha_2=code) is not None
 
 
 async def create_contest(

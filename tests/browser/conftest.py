@@ -59,6 +59,12 @@ class RunningPlatform:
     contest_id: int
     log: Path
     data_dir: Path  # the embedded mode's data: its outbox/ holds the mail the platform "sent"
+    env: dict[str, str]
+    cwd: Path
+
+    def ovation(self, *args: str, **extra_env: str) -> str:
+        """Run an ``ovation`` command against this platform's data (e.g. ``users create``)."""
+        return _ovation({**self.env, **extra_env}, self.cwd, *args)
 
 
 def _ovation(env: dict[str, str], cwd: Path, *args: str) -> str:
@@ -100,7 +106,14 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
     # recorded (one made before a package gained its __init__.py maps it as a namespace package).
     pythonpath = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     env.update(
-        OVATION_DATA_DIR=str(data), OVATION_LOG_JSON="false", PYTHONUNBUFFERED="1", PYTHONPATH=pythonpath
+        OVATION_DATA_DIR=str(data),
+        OVATION_LOG_JSON="false",
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=pythonpath,
+        # The journeys log in a burst of scripted voters from this one address.
+        OVATION_CREDENTIAL_RATE_LIMIT_PER_MINUTE="1000",
+        # A history snapshot at every change, so that the rank chart has points within a test.
+        OVATION_LEADERBOARD_SNAPSHOT_MINUTES="0",
     )
     # An empty working folder: a developer's ./.env must not point the test at another database, and the
     # data folder cannot serve (`python -m` puts the cwd first on sys.path, and its uploads/ folder would
@@ -145,6 +158,8 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
             contest_id=int(contest.group(1)),
             log=log,
             data_dir=data,
+            env=env,
+            cwd=cwd,
         )
     finally:
         _stop(process)

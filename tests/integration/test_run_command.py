@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -160,3 +161,40 @@ def test_cli_creates_an_admin_and_loads_the_demo(tmp_path: Path) -> None:
     assert "songs" in demo.stdout
     again = run("demo", "--if-empty")
     assert "nothing loaded" in again.stdout
+
+
+def test_every_start_prints_the_urls_and_the_demo_logins(tmp_path: Path) -> None:
+    env = _embedded_env(tmp_path / "data")
+    for command in (["db", "upgrade"], ["demo"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ovation", *command], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+    # A later start: the demo is already there, and the logins must still be shown.
+    port = free_port()
+    log_path = tmp_path / "run.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ovation", "run", "--demo", "--port", str(port), "--concurrency", "1"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "Press Ctrl-C" not in log_path.read_text() and time.monotonic() < deadline:
+            assert process.poll() is None, log_path.read_text()
+            time.sleep(0.3)
+        out = log_path.read_text()
+        assert "nothing loaded" in out  # the demo was not loaded again...
+        assert f"Contests    http://127.0.0.1:{port}/" in out
+        assert f"http://127.0.0.1:{port}/admin" in out
+        assert f"http://127.0.0.1:{port}/schema" in out
+        for role in ("admin", "moderator", "contestant", "voter"):  # ...and its logins are still shown
+            assert re.search(rf"^ +{role} +\S+ / demo-password-2026$", out, re.MULTILINE), out
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()

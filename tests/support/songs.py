@@ -3,17 +3,13 @@ limits, uploads through the HTTP API, and waiting for the real media worker by p
 
 from __future__ import annotations
 
-import array
 import asyncio
 import json
-import math
-import random
 import shutil
 import struct
 import subprocess
 import time
 import uuid
-import wave
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.api import PASSWORD, Api, unique_name
+from tests.support.audio import melody_wav
 
 FINAL_STATUSES = {"approved", "pending_review", "rejected", "duplicate", "withdrawn"}
 SONG_SECONDS = 12.0
@@ -42,26 +39,6 @@ def ffmpeg(*args: str | Path) -> None:
         capture_output=True,
         timeout=60,
     )
-
-
-def melody_wav(path: Path, seed: int, seconds: float = SONG_SECONDS, rate: int = 22050) -> Path:
-    """A seeded random tune (quarter-second notes with harmonics): changes chroma like music does."""
-    rng = random.Random(seed)
-    scale = [57, 59, 60, 62, 64, 65, 67, 69, 71, 72, 74, 76]
-    note_len = int(rate * 0.25)
-    out = array.array("h")
-    for _ in range(int(seconds / 0.25)):
-        w = 2 * math.pi * 440.0 * 2 ** ((rng.choice(scale) - 69) / 12) / rate
-        for i in range(note_len):
-            env = min(1.0, i / 200) * math.sqrt(1 - i / note_len)
-            x = math.sin(w * i) + 0.5 * math.sin(2 * w * i) + 0.25 * math.sin(3 * w * i)
-            out.append(int(9000 * env * x))
-    with wave.open(str(path), "wb") as w_out:
-        w_out.setnchannels(1)
-        w_out.setsampwidth(2)
-        w_out.setframerate(rate)
-        w_out.writeframes(out.tobytes())
-    return path
 
 
 def png_bytes() -> bytes:

@@ -67,6 +67,48 @@ export async function api(path, { method = "GET", json, body, headers = {} } = {
   }
 }
 
+/**
+ * Send a file with progress: fetch cannot report how much of a request body was sent, XMLHttpRequest can.
+ * onProgress({loaded, total}) is called as the body goes out; `cancel` is an AbortSignal. Resolves to the
+ * parsed JSON answer; rejects with ApiError (an AbortError DOMException when cancelled).
+ */
+export async function upload(path, { body, headers = {}, onProgress, signal } = {}) {
+  for (let attempt = 0; ; attempt += 1) {
+    const token = await csrfToken(attempt > 0);
+    const response = await new Promise((resolve, reject) => {
+      const request = new XMLHttpRequest();
+      request.open("POST", path);
+      request.withCredentials = true;
+      for (const [name, value] of Object.entries({ Accept: "application/json", ...headers, "x-csrftoken": token })) {
+        request.setRequestHeader(name, value);
+      }
+      request.upload.addEventListener("progress", (event) => {
+        if (onProgress) onProgress({ loaded: event.loaded, total: event.lengthComputable ? event.total : body.size });
+      });
+      request.addEventListener("load", () => resolve(request));
+      request.addEventListener("error", () => reject(new TypeError("network error")));
+      request.addEventListener("abort", () => reject(new DOMException("upload cancelled", "AbortError")));
+      if (signal) {
+        if (signal.aborted) return request.abort();
+        signal.addEventListener("abort", () => request.abort(), { once: true });
+      }
+      request.send(body);
+    });
+    let parsed = {};
+    try {
+      parsed = JSON.parse(response.responseText || "{}");
+    } catch {
+      // not JSON (a proxy's error page): keep the status alone
+    }
+    if (response.status >= 200 && response.status < 300) return parsed;
+    const retryAfter = Number(response.getResponseHeader("retry-after")) || null;
+    const code = parsed.code || (response.status === 429 ? "rate_limited" : null);
+    const error = new ApiError(response.status, code, parsed.detail, parsed.extra, retryAfter);
+    if (error.code === "csrf_failed" && attempt === 0) continue;
+    throw error;
+  }
+}
+
 let mePromise = null;
 
 /** The logged-in user ({id, username, roles, ...}) or null; asked once per page. */

@@ -1,6 +1,6 @@
 // Moderator page: the open fraud cases of a contest, with reasons, evidence and the effect of clearing them,
 // and a confirm/clear decision with a note. The contest is in the address: /moderation?contest={slug}.
-import { allPages, api, hasRole } from "./api.js";
+import { ApiError, allPages, api, hasRole } from "./api.js";
 import { $, fill, h, label, say, when } from "./dom.js";
 import { initPage } from "./layout.js";
 import { explain, loginLink } from "./messages.js";
@@ -59,7 +59,7 @@ function effect(rows) {
 }
 
 function voteTable(votes) {
-  const columns = ["Vote", "Song", "Voter", "Cast", "Status", "Score", "Network", "Place", "Device", "Reasons"];
+  const columns = ["Vote", "Song", "Cast", "Network", "Place", "Device", "Reasons"];
   return h(
     "table",
     { class: "evidence" },
@@ -72,12 +72,9 @@ function voteTable(votes) {
         h(
           "tr",
           {},
-          h("td", {}, `#${vote.id}`),
+          h("td", {}, `#${vote.id}`, h("br"), h("span", { class: "meta" }, `voter #${vote.voter_id}`), h("br"), h("span", { class: "meta" }, `score ${vote.fraud_score ?? "—"}`)),
           h("td", {}, songName(vote.song_id)),
-          h("td", {}, `#${vote.voter_id}`),
           h("td", {}, when(vote.cast_at)),
-          h("td", {}, label(vote.status)),
-          h("td", {}, vote.fraud_score ?? "—"),
           h("td", {}, vote.ip, h("br"), h("span", { class: "meta" }, vote.network_prefix, vote.as_org ? ` · ${vote.as_org}` : "")),
           h("td", {}, [vote.city, vote.country].filter(Boolean).join(", ") || "unknown", vote.client_timezone ? h("br") : null, vote.client_timezone ? h("span", { class: "meta" }, vote.client_timezone) : null),
           h("td", { class: "meta" }, vote.user_agent || "no user agent", h("br"), `fp ${shorten(vote.device_fingerprint)} · cookie ${shorten(vote.device_cookie_id)}`),
@@ -118,9 +115,9 @@ function decisionForm(item) {
     h(
       "p",
       {},
-      h("button", { type: "submit", name: "decision", value: "confirm" }, "Confirm: reject these votes"),
+      h("button", { type: "submit", name: "decision", value: "confirm", class: "danger" }, "Confirm: reject these votes"),
       " ",
-      h("button", { type: "submit", name: "decision", value: "clear" }, "Clear: count these votes"),
+      h("button", { type: "submit", name: "decision", value: "clear", class: "approve" }, "Clear: count these votes"),
     ),
   );
   form.addEventListener("submit", async (event) => {
@@ -133,23 +130,113 @@ function decisionForm(item) {
       form.elements.note.focus();
       return;
     }
+    if (form.dataset.busy) return; // a double click decides once
+    form.dataset.busy = "1";
     for (const button of form.querySelectorAll("button")) button.disabled = true;
     try {
-      const result = await api(`/api/moderation/contests/${contest.id}/case/decision`, {
-        method: "POST",
-        json: { key: item.key, decision, note },
-      });
-      const verb = decision === "confirm" ? "rejected" : "cleared";
-      say(message, `Case ${item.key}: ${result.votes} vote(s) ${verb}.`, "ok");
-      form.closest("li").remove();
-      cases.removed();
-      if (!$("#cases").children.length) say($("#status"), `No open cases in ${contest.title}.`);
+      const votes = await decide(item.key, decision, note);
+      say(message, `Case ${item.key}: ${votes} vote(s) ${VERBS[decision]}.`, "ok");
+      caseDecided(form.closest("li"));
     } catch (error) {
       say(message, explain(error), "error");
+      if (error instanceof ApiError && error.code === "case_not_found") caseDecided(form.closest("li"));
       for (const button of form.querySelectorAll("button")) button.disabled = false;
+    } finally {
+      delete form.dataset.busy;
     }
   });
   return form;
+}
+
+const VERBS = { confirm: "rejected", clear: "cleared" };
+
+async function decide(key, decision, note) {
+  const result = await api(`/api/moderation/contests/${contest.id}/case/decision`, {
+    method: "POST",
+    json: { key, decision, note },
+  });
+  return result.votes;
+}
+
+/** A case left the queue: take it off the page and say how many remain. */
+function caseDecided(item) {
+  if (!item || !item.isConnected) return;
+  item.remove();
+  cases.removed();
+  countShown();
+  updateSelection();
+}
+
+function countShown() {
+  const shown = $("#cases").children.length;
+  say($("#status"), shown ? `${shown} case(s) shown for ${contest.title}.` : `No open cases in ${contest.title}.`);
+  $("#bulk-form").hidden = shown === 0;
+}
+
+function selectedItems() {
+  return [...document.querySelectorAll("#cases input.select-case:checked")].map((box) => box.closest("li"));
+}
+
+function updateSelection() {
+  const count = selectedItems().length;
+  fill($("#selected-count"), String(count));
+  for (const button of $("#bulk-form").querySelectorAll("button[type=submit]")) button.disabled = count === 0;
+}
+
+function setUpBulk() {
+  const form = $("#bulk-form");
+  $("#select-all").addEventListener("click", () => {
+    for (const box of document.querySelectorAll("#cases input.select-case")) box.checked = true;
+    updateSelection();
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (form.dataset.busy) return;
+    const message = $("#decision-message");
+    const decision = event.submitter ? event.submitter.value : "confirm";
+    const note = form.elements.note.value.trim();
+    const items = selectedItems();
+    if (!note) {
+      say(message, "Write a note saying why before deciding.", "error");
+      form.elements.note.focus();
+      return;
+    }
+    form.dataset.busy = "1";
+    for (const button of form.querySelectorAll("button")) button.disabled = true;
+    let decided = 0;
+    let votes = 0;
+    const problems = [];
+    for (const item of items) {
+      try {
+        votes += await decide(item.dataset.key, decision, note);
+        decided += 1;
+        caseDecided(item);
+      } catch (error) {
+        problems.push(`${item.dataset.key}: ${explain(error)}`);
+        if (error instanceof ApiError && error.code === "case_not_found") caseDecided(item);
+      }
+    }
+    const summary = `${decided} case(s), ${votes} vote(s) ${VERBS[decision]}.`;
+    say(message, problems.length ? `${summary} Not decided: ${problems.join(" ")}` : summary, problems.length ? "error" : "ok");
+    if (decided) form.elements.note.value = "";
+    delete form.dataset.busy;
+    $("#select-all").disabled = false;
+    updateSelection();
+  });
+}
+
+function showExports() {
+  const base = `/api/contests/${contest.id}/leaderboard/results`;
+  const forensic = `/api/moderation/contests/${contest.id}/votes/export`;
+  const link = (href, text, name) => h("li", {}, h("a", { href, download: name }, text));
+  fill(
+    $("#exports"),
+    link(`${base}?format=csv`, "Results (CSV)", `contest-${contest.id}-results.csv`),
+    link(`${base}?format=json`, "Results (JSON)", `contest-${contest.id}-results.json`),
+    link(`${forensic}?format=csv`, "Flagged votes with evidence (CSV)", `contest-${contest.id}-flagged-votes.csv`),
+    link(`${forensic}?format=json`, "Flagged votes with evidence (JSON)", `contest-${contest.id}-flagged-votes.json`),
+  );
+  $("#exports-section").hidden = false;
 }
 
 const size = (value) => (Array.isArray(value) ? value.length : value);
@@ -219,10 +306,18 @@ function caseItem(item) {
     "Show the votes",
   );
   const group = item.group ? groupSummary(item.group) : null;
+  const boxId = `select-${item.key.replace(/[^A-Za-z0-9]/g, "-")}`;
   return h(
     "li",
     { class: "case panel", dataset: { key: item.key } },
-    h("h3", {}, h("code", {}, item.key), " ", h("span", { class: "badge" }, label(item.kind))),
+    h(
+      "h3",
+      { class: "case-heading" },
+      h("input", { type: "checkbox", class: "select-case", id: boxId, onchange: updateSelection }),
+      h("label", { for: boxId }, h("span", { class: "visually-hidden" }, "Select case "), h("code", {}, item.key)),
+      " ",
+      h("span", { class: "badge" }, label(item.kind)),
+    ),
     h(
       "p",
       {},
@@ -246,10 +341,11 @@ function caseItem(item) {
   );
 }
 
-function showCases(items, shown) {
+function showCases(items) {
   $("#cases").append(...items.map(caseItem));
   $("#cases-section").hidden = false;
-  say($("#status"), shown ? `${shown} case(s) shown for ${contest.title}.` : `No open cases in ${contest.title}.`);
+  countShown();
+  updateSelection();
 }
 
 async function main() {
@@ -291,12 +387,14 @@ async function main() {
       songTitles = new Map(); // numbers alone still identify the songs
     }
     fill($("#cases"));
+    showExports();
     await cases.reset();
   };
   picker.addEventListener("submit", (event) => {
     event.preventDefault();
     show();
   });
+  setUpBulk();
   cases = pager({
     button: $("#more-cases"),
     pageSize: PAGE_SIZE,

@@ -1,14 +1,15 @@
 // Contestant page: upload a song (the file itself is the request body, its details a JSON header) and
 // follow my submissions' status, with the reason, while the media worker checks them.
-import { ApiError, allPages, api, hasRole } from "./api.js";
+import { ApiError, allPages, api, hasRole, upload } from "./api.js";
 import { $, bytes, fill, h, label, say, when } from "./dom.js";
 import { initPage } from "./layout.js";
 import { explain, loginLink } from "./messages.js";
 
 const IN_PROGRESS = new Set(["uploaded", "processing"]);
 const WITHDRAWABLE = new Set(["uploaded", "processing", "approved", "pending_review"]);
-const POLL_MS = 3000;
-const POLL_LIMIT = 100; // stop polling after ~5 minutes; a reload starts again
+const POLL_MS = 2000; // while the media worker checks a file (seconds to minutes)
+const REVIEW_POLL_MS = 15_000; // while a moderator has yet to listen
+const POLL_LIMIT = 150; // then stop; a reload starts again
 
 let contestsById = new Map();
 let polls = 0;
@@ -27,7 +28,7 @@ function acceptsSubmissions(c) {
   return c.phase === "submission" || c.phase === "submission_and_voting";
 }
 
-async function upload(form) {
+async function submit(form) {
   const message = $("#upload-message");
   const data = new FormData(form);
   const file = $("#upload-file").files[0];
@@ -45,25 +46,49 @@ async function upload(form) {
     license: String(data.get("license")),
   };
   const button = form.querySelector("button[type=submit]");
+  const cancel = $("#upload-cancel");
+  const progress = $("#upload-progress");
+  const bar = $("#upload-bar");
+  const controller = new AbortController();
+  const onCancel = () => controller.abort();
   button.disabled = true;
+  cancel.hidden = false;
+  cancel.addEventListener("click", onCancel, { once: true });
+  progress.hidden = false;
+  const showProgress = ({ loaded, total }) => {
+    const percent = total ? Math.floor((loaded / total) * 100) : 0;
+    bar.value = percent;
+    bar.textContent = `${percent}%`;
+    fill($("#upload-figures"), `${bytes(loaded)} of ${bytes(total)} sent (${percent}%)`);
+  };
+  showProgress({ loaded: 0, total: file.size });
   say(message, `Uploading ${file.name} (${bytes(file.size)})…`);
   try {
-    const result = await api(`/api/contests/${contest.id}/songs`, {
-      method: "POST",
+    const result = await upload(`/api/contests/${contest.id}/songs`, {
       body: file, // streamed as is: no multipart, the server never buffers it
       headers: {
         "Content-Type": file.type && file.type.startsWith("audio/") ? file.type : "application/octet-stream",
         "X-Song-Metadata": asciiJson(metadata),
         "X-Filename": encodeURIComponent(file.name),
       },
+      onProgress: showProgress,
+      signal: controller.signal,
     });
+    showProgress({ loaded: file.size, total: file.size });
     say(message, `Uploaded “${metadata.title}” (${bytes(result.size_bytes)}). It is being checked: its status shows below.`, "ok");
     form.reset();
+    polls = 0;
     await refreshSongs();
   } catch (error) {
-    say(message, explain(error), "error");
+    if (error instanceof DOMException && error.name === "AbortError") {
+      say(message, `Upload of ${file.name} cancelled: nothing was submitted.`, "info");
+    } else {
+      say(message, explain(error), "error");
+    }
   } finally {
     button.disabled = false;
+    cancel.hidden = true;
+    cancel.removeEventListener("click", onCancel);
   }
 }
 
@@ -129,9 +154,11 @@ async function refreshSongs() {
   $("#submissions-section").hidden = false;
   fill($("#submissions tbody"), mine.length ? mine.map(songRow) : h("tr", {}, h("td", { colspan: 6 }, "No submissions yet.")));
   // The media worker decides within seconds to minutes: look again while anything is still being checked.
-  if (mine.some((song) => IN_PROGRESS.has(song.status)) && polls < POLL_LIMIT) {
+  const checking = mine.some((song) => IN_PROGRESS.has(song.status));
+  const reviewing = mine.some((song) => song.status === "pending_review");
+  if ((checking || reviewing) && polls < POLL_LIMIT) {
     polls += 1;
-    pollTimer = setTimeout(refreshSongs, POLL_MS);
+    pollTimer = setTimeout(refreshSongs, checking ? POLL_MS : REVIEW_POLL_MS);
   }
 }
 
@@ -175,7 +202,7 @@ async function main() {
     form.hidden = false;
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      upload(form);
+      submit(form);
     });
   } else {
     say(status, "No contest is taking submissions right now.");
