@@ -38,7 +38,7 @@ from api.deps import provide_db
 from api.docs_ui import docs_assets_router, docs_render_plugin
 from api.errors import EXCEPTION_HANDLERS
 from api.operators import operators_only
-from api.ratelimit import account_or_address, rate_limit
+from api.ratelimit import ADDRESS_LIMIT_ON_ROUTE, account_or_address, rate_limit, rate_limit_config
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import open_database
 from core.geo import GeoLookup
@@ -92,7 +92,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         app.state.sessionmaker = database.sessionmaker
         sessions.bind(database.sessionmaker, database.raw_pool)
         # Chosen once: the PostgreSQL function on the plain pool, or the ORM transaction.
-        app.state.vote_writer = open_vote_writer(database.sessionmaker, database.raw_pool)
+        app.state.vote_writer = open_vote_writer(settings.database, database.sessionmaker, database.raw_pool)
         app.state.geo = GeoLookup.open(settings.geo)  # once per process
         app.state.storage = open_storage(settings)  # upload storage, once per process
         app.state.dispatcher = Dispatcher.open(settings)  # sends committed jobs to the broker
@@ -113,11 +113,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
     middleware: list[Any] = []
     if settings.http.trusted_proxies:
         middleware.append(trusted_proxy_middleware(settings.http.trusted_proxies))
+    # With Redis, a vote's per-address and per-account budgets are taken in one call by the vote limiter;
+    # the file stores of the embedded mode keep two limiters.
+    combined = not settings.broker.embedded
+    address_limit = None
     if settings.http.rate_limit_per_minute > 0:  # 0: the reverse proxy or CDN in front limits per address
-        # Litestar's limiter keeps each address's request times: its cost per request grows with the limit.
-        middleware.append(
-            rate_limit(settings.http.rate_limit_per_minute, "rate_limit", exclude=UNPROTECTED_PATHS)
+        address_limit = rate_limit_config(
+            settings.http.rate_limit_per_minute,
+            "rate_limit",
+            exclude=UNPROTECTED_PATHS,
+            exclude_opt_key=ADDRESS_LIMIT_ON_ROUTE if combined else None,
         )
+        middleware.append(address_limit.middleware)
     middleware.append(PrometheusConfig(app_name="ovation", prefix="ovation", group_path=True).middleware)
     # Last, so inside the session middleware (which on_app_init puts first): tokens are bound to the session.
     csrf = CSRFConfig(
@@ -150,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 settings.http.vote_rate_limit_per_minute,
                 "vote_rate_limit",
                 identifier_for_request=account_or_address,
+                also=address_limit if combined else None,
             )
         ],
     )

@@ -5,24 +5,47 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import asyncpg
 from litestar.stores.base import NamespacedStore, Store
 from litestar.stores.redis import RedisStore
+from prometheus_client import Counter
 from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.batching import MicroBatcher
 from core.db_dialect import upsert
 from core.models import HttpSession
 
 log = logging.getLogger(__name__)
 
-_READ_SESSION = "SELECT value, expires_at FROM http_sessions WHERE key = $1"
+_READ_SESSIONS = "SELECT key, value, expires_at FROM http_sessions WHERE key = ANY($1::varchar[])"
+
+SessionRow = tuple[bytes, datetime | None]
+
+
+class SessionReads:
+    """Session reads of concurrent requests in one query (and one transaction) on the plain pool: under load
+    the vote path's session reads cost a fraction of a round trip and a commit each."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self.batcher: MicroBatcher[str, SessionRow | None] = MicroBatcher(self._read, max_wait=0.0)
+
+    async def get(self, key: str) -> SessionRow | None:
+        return await self.batcher.submit(key)
+
+    async def _read(self, keys: list[str]) -> list[SessionRow | None]:
+        async with self._pool.acquire() as connection:
+            records = await connection.fetch(_READ_SESSIONS, list(set(keys)))
+        found = {record["key"]: (bytes(record["value"]), record["expires_at"]) for record in records}
+        return [found.get(key) for key in keys]
 
 
 def _seconds(value: int | timedelta | None) -> float | None:
@@ -41,7 +64,7 @@ class DatabaseSessionStore(Store):
 
     def __init__(self, cache_size: int = 10_000, read_ttl: float = 2.0) -> None:
         self._sessionmaker: async_sessionmaker[AsyncSession] | None = None
-        self._raw_pool: asyncpg.Pool | None = None
+        self._batched_reads: SessionReads | None = None
         self._recent: OrderedDict[str, tuple[bytes, datetime | None]] = OrderedDict()
         # Reads served from memory for a moment: a voter's burst of requests costs one query, and a logout
         # or expiry seen by another API process applies within ``read_ttl`` seconds.
@@ -53,8 +76,8 @@ class DatabaseSessionStore(Store):
         self, sessionmaker: async_sessionmaker[AsyncSession], raw_pool: asyncpg.Pool | None = None
     ) -> None:
         self._sessionmaker = sessionmaker
-        # Every signed-in request reads its session: on PostgreSQL that is one plain round trip.
-        self._raw_pool = raw_pool
+        # Every signed-in request reads its session: on PostgreSQL, batched on the plain pool.
+        self._batched_reads = SessionReads(raw_pool) if raw_pool is not None else None
 
     @property
     def _db(self) -> async_sessionmaker[AsyncSession]:
@@ -139,11 +162,9 @@ class DatabaseSessionStore(Store):
             await self.set(key, value, renew_for)
         return value
 
-    async def _read(self, key: str) -> tuple[bytes, datetime | None] | None:
-        if self._raw_pool is not None:
-            async with self._raw_pool.acquire() as connection:
-                record = await connection.fetchrow(_READ_SESSION, key)
-            return (bytes(record["value"]), record["expires_at"]) if record is not None else None
+    async def _read(self, key: str) -> SessionRow | None:
+        if self._batched_reads is not None:
+            return await self._batched_reads.get(key)
         async with self._db() as session:
             row = (
                 await session.execute(
@@ -181,42 +202,93 @@ class DatabaseSessionStore(Store):
         return max(0, int((expires_at - datetime.now(UTC)).total_seconds()))
 
 
-# Litestar's rate-limit check and record (a JSON {"history": [times], "reset": time} per key), done by Redis
-# in one step: read, start a new window when the old one is over, and record this request while under the
-# limit. Returns what was stored before, for the middleware to decide exactly as it does after a GET.
+# Check and record requests against their budgets (fixed windows, as Litestar's limiter keeps them) in one
+# step. Each budget's key holds "<count> <reset>": O(1) however high its limit, where Litestar's JSON list of
+# request times grew with it. KEYS are the budgets of one or more requests; ARGV[1] is now, then per key its
+# limit, window and request number. A request's budgets are taken in order: the first one already used up is
+# reported, and neither it nor the request's later ones record it (-1 for those). Returns {count before,
+# reset} per key.
 _RECORD_REQUEST = """
-local now, window, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-local stored = redis.call('GET', KEYS[1])
-local history, reset = {}, now + window
-if stored then
-  local cached = cjson.decode(stored)
-  if cached.reset > now then history, reset = cached.history, cached.reset end
+local now = tonumber(ARGV[1])
+local out, refused = {}, {}
+for i, key in ipairs(KEYS) do
+  local limit, window, request = tonumber(ARGV[3 * i - 1]), tonumber(ARGV[3 * i]), ARGV[3 * i + 1]
+  if refused[request] then
+    out[#out + 1] = -1
+    out[#out + 1] = 0
+  else
+    local count, reset = 0, now + window
+    local stored = redis.call('GET', key)
+    if stored then
+      local c, r = string.match(stored, '^(%d+) (%d+)$')
+      if c and tonumber(r) > now then count, reset = tonumber(c), tonumber(r) end
+    end
+    out[#out + 1] = count
+    out[#out + 1] = reset
+    if count >= limit then
+      refused[request] = true
+    else
+      redis.call('SET', key, (count + 1) .. ' ' .. reset, 'EX', reset - now)
+    end
+  end
 end
-if #history < limit then
-  table.insert(history, 1, now)
-  redis.call('SET', KEYS[1], cjson.encode({history = history, reset = reset}), 'EX', window)
-end
-return stored
+return out
 """
+
+# (store key, limit) in; (requests counted before this one, window's end as a Unix time) out.
+Budget = tuple[str, int]
+Usage = tuple[int, int]
+
+RATE_LIMITS_UNAVAILABLE = Counter(
+    "ovation_rate_limit_store_unavailable",
+    "Rate-limit checks let through unlimited because Redis could not be reached",
+)
 
 
 class RateLimitStore(RedisStore):
     """Litestar's Redis store plus one atomic check-and-record for ``api.ratelimit``: one round trip per
-    request instead of a GET and a SET, and no request slips through between the two when several API
-    processes share the limit."""
+    request for all the limits it passes, and no request slips through between a read and a write when
+    several API processes share a limit."""
 
     def __init__(
         self, redis: Redis, namespace: str | None = "LITESTAR", handle_client_shutdown: bool = False
     ) -> None:
         super().__init__(redis, namespace=namespace, handle_client_shutdown=handle_client_shutdown)
         self._record_request_script = self._redis.register_script(_RECORD_REQUEST)
+        # Concurrent requests of the process share one script call (one round trip, one command to pack
+        # and parse), in the order they arrived.
+        self._batcher: MicroBatcher[tuple[Sequence[Budget], int, int], list[Usage]] = MicroBatcher(
+            self._record_batch, max_size=128, max_wait=0.0
+        )
 
     def with_namespace(self, namespace: str) -> RateLimitStore:
         return cast(RateLimitStore, super().with_namespace(namespace))  # built as type(self)
 
-    async def record_request(self, key: str, *, now: int, window: int, limit: int) -> bytes | None:
-        stored = await self._record_request_script(keys=[self._make_key(key)], args=[now, window, limit])
-        return cast(bytes | None, stored)
+    def qualified(self, key: str) -> str:
+        """The key as stored in Redis (with this store's namespace), for :meth:`record_requests`."""
+        return self._make_key(key)
+
+    async def record_requests(
+        self, budgets: Sequence[Budget], *, now: int, window: int
+    ) -> list[Usage] | None:
+        """``budgets`` hold qualified keys: budgets of other namespaces of the same Redis may be passed.
+        Returns the usage of each budget up to the first one already used up (which refuses the request)."""
+        return await self._batcher.submit((budgets, now, window))
+
+    async def _record_batch(self, requests: list[tuple[Sequence[Budget], int, int]]) -> list[list[Usage]]:
+        keys: list[str] = []
+        args: list[int] = [max(now for _, now, _ in requests)]
+        for number, (budgets, _, window) in enumerate(requests):
+            for key, limit in budgets:
+                keys.append(key)
+                args += [limit, window, number]
+        flat = [int(value) for value in await self._record_request_script(keys=keys, args=args)]
+        usage = iter(zip(flat[::2], flat[1::2], strict=True))
+        results: list[list[Usage]] = []
+        for budgets, _, _ in requests:
+            taken = [next(usage) for _ in budgets]
+            results.append([(count, reset) for count, reset in taken if count >= 0])
+        return results
 
 
 class FailOpenStore(NamespacedStore):
@@ -230,7 +302,11 @@ class FailOpenStore(NamespacedStore):
     def with_namespace(self, namespace: str) -> FailOpenStore:
         return FailOpenStore(self._inner.with_namespace(namespace))
 
+    def qualified(self, key: str) -> str:
+        return self._inner.qualified(key)
+
     def _warn(self, exc: Exception) -> None:
+        RATE_LIMITS_UNAVAILABLE.inc()
         now = datetime.now(UTC).timestamp()
         if now - self._warned_at > 60:
             self._warned_at = now
@@ -249,9 +325,12 @@ class FailOpenStore(NamespacedStore):
             self._warn(exc)
             return None
 
-    async def record_request(self, key: str, *, now: int, window: int, limit: int) -> bytes | None:
+    async def record_requests(
+        self, budgets: Sequence[Budget], *, now: int, window: int
+    ) -> list[Usage] | None:
+        """None when Redis is unreachable: the caller lets the request through (fail open)."""
         try:
-            return await self._inner.record_request(key, now=now, window=window, limit=limit)
+            return await self._inner.record_requests(budgets, now=now, window=window)
         except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
             self._warn(exc)
             return None

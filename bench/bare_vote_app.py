@@ -35,7 +35,7 @@ from redis.asyncio import Redis
 from api.app import trusted_proxy_middleware
 from api.auth import CSRF_COOKIE, SIGNED_IN_SESSION, session_auth, session_user_id
 from api.csrf import SessionBoundCSRFMiddleware
-from api.ratelimit import account_or_address, rate_limit
+from api.ratelimit import ADDRESS_LIMIT_ON_ROUTE, account_or_address, rate_limit, rate_limit_config
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import create_engine, create_sessionmaker, keep_session_state
 from core.net import network_prefix
@@ -57,7 +57,7 @@ class BareVote(msgspec.Struct):
     timezone: str | None = None
 
 
-@post("/bare/votes", status_code=201, opt=SIGNED_IN_SESSION)
+@post("/bare/votes", status_code=201, opt={**SIGNED_IN_SESSION, ADDRESS_LIMIT_ON_ROUTE: True})
 async def bare_vote(request: Request[Any, Any, State], state: State, data: BareVote) -> dict[str, int]:
     ip = request.headers.get("x-forwarded-for") or (request.client.host if request.client else "127.0.0.1")
     voter_id = session_user_id(request) if "session" in request.scope else state.voter_id
@@ -124,7 +124,11 @@ def create_app() -> Litestar:
         stores.update({name: root.with_namespace(name) for name in ("rate_limit", "vote_rate_limit")})
         # As in the API: the per-address limiter keys on the address the trusted proxy passes on.
         middleware.append(trusted_proxy_middleware(settings.http.trusted_proxies))
-        middleware.append(rate_limit(settings.http.rate_limit_per_minute, "rate_limit"))
+        # As in the API: the vote limiter takes the per-address budget in its own Redis call.
+        address = rate_limit_config(
+            settings.http.rate_limit_per_minute, "rate_limit", exclude_opt_key=ADDRESS_LIMIT_ON_ROUTE
+        )
+        middleware.append(address.middleware)
     if "metrics" in layers:
         middleware.append(PrometheusConfig(app_name="bare", prefix="bare", group_path=True).middleware)
     if "limits" in layers:
@@ -133,6 +137,7 @@ def create_app() -> Litestar:
                 settings.http.vote_rate_limit_per_minute,
                 "vote_rate_limit",
                 identifier_for_request=account_or_address,
+                also=address,
             )
         )
     if csrf:  # as in the API: last, inside the session middleware, tokens bound to the session

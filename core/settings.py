@@ -41,6 +41,14 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{PREFIX}{name} must be an integer, got {raw!r}") from None
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name)
+    try:
+        return float(raw) if raw else default
+    except ValueError:
+        raise ValueError(f"{PREFIX}{name} must be a number, got {raw!r}") from None
+
+
 def _env_list(name: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in _env(name).split(",") if part.strip())
 
@@ -50,6 +58,11 @@ class DatabaseSettings:
     url: str
     echo: bool = False
     pool_size: int = 20
+    # Concurrent votes of one API process are written together (PostgreSQL): at most this many per batch,
+    # waiting at most this long for company, with at most this many batches in flight.
+    vote_batch_size: int = 64
+    vote_batch_wait_ms: float = 1.0
+    vote_batches_in_flight: int = 2
 
     @property
     def is_sqlite(self) -> bool:
@@ -186,7 +199,12 @@ def load_settings() -> Settings:
     if database_url.startswith(("postgres://", "postgresql://")):
         database_url = "postgresql+asyncpg://" + database_url.split("://", 1)[1]
     database = DatabaseSettings(
-        url=database_url, echo=_env_bool("DATABASE_ECHO", False), pool_size=_env_int("DATABASE_POOL_SIZE", 20)
+        url=database_url,
+        echo=_env_bool("DATABASE_ECHO", False),
+        pool_size=_env_int("DATABASE_POOL_SIZE", 20),
+        vote_batch_size=_env_int("VOTE_BATCH_SIZE", 64),
+        vote_batch_wait_ms=_env_float("VOTE_BATCH_WAIT_MS", 1.0),
+        vote_batches_in_flight=_env_int("VOTE_BATCHES_IN_FLIGHT", 2),
     )
     broker = BrokerSettings(redis_url=_env("REDIS_URL"), folder=data_dir / "broker")
     http = HttpSettings(

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db_dialect import is_postgresql, upsert
 from core.errors import NotFound
 from core.jobs import recompute_now_job, request_after_commit
 from core.leaderboard.boards import digest, docs, stored_boards
@@ -46,9 +46,8 @@ async def request_recompute(session: AsyncSession, contest_id: int) -> None:
 async def _lock_state(session: AsyncSession, contest_id: int, now: datetime) -> tuple[LeaderboardState, bool]:
     """The contest's state row, created if missing, locked until commit: concurrent recomputes of one contest
     take turns (their DELETE + INSERT would otherwise collide on the primary key)."""
-    factory = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     created = await session.execute(
-        factory(LeaderboardState)
+        upsert(session, LeaderboardState)
         .values(contest_id=contest_id, version=0, digest="", computed_at=now, changed_at=now)
         .on_conflict_do_nothing(index_elements=["contest_id"])
         .returning(LeaderboardState.contest_id)
@@ -104,7 +103,7 @@ async def recompute(
     # The board about to be replaced is the board as it was when the freeze began. A contest never computed
     # has none: its first board is saved as the freeze snapshot below, dated now.
     froze = not is_new and await freeze_if_due(session, contest, state.version, now)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         boards = await _sync_board(session, contest_id, now)
     else:
         boards = await _replace_board(session, contest_id, now)

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db_dialect import upsert
 from core.leaderboard.boards import ENTRY_RANK, Row, live_docs_from_db
 from core.leaderboard.cache import BoardCache, BoardDoc, safely
 from core.leaderboard.compute import recompute
@@ -114,9 +114,8 @@ async def _repair_tallies(
     if not errors:
         await session.rollback()
         return None
-    factory = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     for start in range(0, len(errors), 5000):  # bound parameters per statement
-        upsert = factory(VoteTally).values(
+        statement = upsert(session, VoteTally).values(
             [
                 {
                     "contest_id": contest_id,
@@ -129,11 +128,11 @@ async def _repair_tallies(
             ]
         )
         await session.execute(
-            upsert.on_conflict_do_update(
+            statement.on_conflict_do_update(
                 index_elements=[VoteTally.contest_id, VoteTally.song_id, VoteTally.country],
                 set_={
-                    "votes": VoteTally.votes + upsert.excluded.votes,
-                    "ballots": VoteTally.ballots + upsert.excluded.ballots,
+                    "votes": VoteTally.votes + statement.excluded.votes,
+                    "ballots": VoteTally.ballots + statement.excluded.ballots,
                 },
             )
         )

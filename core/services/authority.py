@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.db_dialect import is_postgresql
 from core.errors import Forbidden, NotAuthenticated
 from core.models import AccountStatus, Role, User, UserRole
 
@@ -59,7 +60,7 @@ async def lock_admins(session: AsyncSession) -> None:
     SQLite has one writer, so an UPDATE that changes nothing takes its write lock (Python's sqlite3 only
     opens a transaction before a write, so reads before it would not hold one)."""
     admins = select(UserRole.user_id).where(UserRole.role == Role.ADMIN.value)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgresql(session):
         await session.execute(select(User.id).where(User.id.in_(admins)).order_by(User.id).with_for_update())
     else:
         no_change = update(User).where(User.id.in_(admins)).values(status=User.status)

@@ -8,8 +8,8 @@ same way for both.
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Protocol, cast
 
@@ -17,11 +17,23 @@ import asyncpg
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.batching import MicroBatcher
 from core.db_dialect import upsert_for
+from core.errors import DomainError
 from core.models import Contest, DailySongVoteCount, DailyVoteCount, Song, Vote, VoteStatus
 from core.services.users import get_active_user
+from core.settings import DatabaseSettings
 from core.votes.ballot import Ballot, RecordedVote, context_columns
-from core.votes.pg_function import RECORD_VOTE_CALL, record_vote_values
+from core.votes.facts import BALLOTS, RulesCache, rules_from_record
+from core.votes.pg_function import (
+    ACCOUNT_REFUSED,
+    DAY_QUOTA_USED,
+    RECORD_VOTES_CALL,
+    RULES_CHANGED,
+    SONG_QUOTA_USED,
+    Checked,
+    record_votes_values,
+)
 from core.votes.rules import (
     RULE_NAMES,
     Voter,
@@ -44,11 +56,16 @@ class VoteWriter(Protocol):
 
 
 def open_vote_writer(
-    sessionmaker: async_sessionmaker[AsyncSession], raw_pool: asyncpg.Pool | None
+    settings: DatabaseSettings, sessionmaker: async_sessionmaker[AsyncSession], raw_pool: asyncpg.Pool | None
 ) -> VoteWriter:
     """The PostgreSQL function where the plain pool exists (core.db creates it on PostgreSQL only)."""
     if raw_pool is not None:
-        return FunctionVoteWriter(raw_pool)
+        return FunctionVoteWriter(
+            raw_pool,
+            max_batch=settings.vote_batch_size,
+            max_wait=settings.vote_batch_wait_ms / 1000,
+            max_in_flight=settings.vote_batches_in_flight,
+        )
     return OrmVoteWriter(sessionmaker)
 
 
@@ -61,59 +78,171 @@ def recorded(ballot: Ballot, vote_id: int, rules: VotingRules) -> RecordedVote:
     return replace(vote, retractable_until=window)
 
 
-# --- PostgreSQL: two round trips on a plain asyncpg connection ------------------------------------------
+# --- PostgreSQL: the concurrent votes of the process, one call and one commit per batch ---------------------
 
-# Everything the rules need, keyed by the voter: no row means no such (active) account.
-_BALLOT = """
-SELECT u.email_verified, u.created_at,
-       c.status, c.voting_opens_at, c.voting_closes_at, c.votes_per_voter_per_day, c.votes_per_song_per_day,
-       c.eligible_countries::text AS eligible_countries, c.allow_unknown_country, c.require_verified_email,
-       c.min_account_age_hours, c.retraction_minutes, s.status AS song_status
-FROM users AS u
-LEFT JOIN contests AS c ON c.id = $2
-LEFT JOIN songs AS s ON s.id = $3 AND s.contest_id = c.id
-WHERE u.id = $1 AND u.status = 'active'
-"""
+# A voter who meets every account rule: the remembered rules are checked with it, and the function checks the
+# real account (fresh, in the same statement as the write).
+_ANY_VOTER = Voter(email_verified=True, created_at=datetime.min.replace(tzinfo=UTC))
+# A vote the function sends back (rules changed meanwhile) is judged again from a fresh read; one that keeps
+# meeting changes is given up after this many looks.
+_LOOKS = 3
 
-
-def rules_from_record(row: asyncpg.Record) -> VotingRules:
-    values = {name: row[name] for name in RULE_NAMES}
-    countries = values["eligible_countries"]  # JSON text: asyncpg returns json columns as text anyway
-    values["eligible_countries"] = json.loads(countries) if countries is not None else None
-    return VotingRules(**values)
+Outcome = RecordedVote | BaseException
 
 
 class FunctionVoteWriter:
-    """Read what the rules need, then take both quotas and insert the vote in one function call (migration
-    0008), all or nothing: a used-up daily quota raises inside it and undoes the per-song count."""
+    """Votes that arrive together are judged and written together. The contest's rules and the songs'
+    statuses come from the process's :class:`RulesCache`; one call of ``ovation_record_votes()`` (migration
+    0011) then checks the accounts and that those rules are still current, takes the quotas and inserts every
+    vote, as one statement and one commit. Votes the remembered rules would refuse, and votes the function
+    sends back, are judged from a fresh read (``facts.BALLOTS``), so each refusal is the one the rules give
+    for the database as it is. Each request is answered only after the commit that holds its vote."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, *, max_batch: int = 64, max_wait: float = 0.001, max_in_flight: int = 2
+    ) -> None:
         self._pool = pool
+        self.rules = RulesCache()
+        self.batcher: MicroBatcher[Ballot, RecordedVote] = MicroBatcher(
+            self._write, max_size=max_batch, max_wait=max_wait, max_in_flight=max_in_flight
+        )
 
     async def cast(self, ballot: Ballot) -> RecordedVote:
+        return await self.batcher.submit(ballot)
+
+    async def _write(self, ballots: list[Ballot]) -> list[Outcome]:
+        outcomes: dict[int, Outcome] = {}
         async with self._pool.acquire() as connection:
-            row = await connection.fetchrow(_BALLOT, ballot.voter_id, ballot.contest_id, ballot.song_id)
-            if row is None:
-                raise not_logged_in()
-            rules = rules_from_record(row) if row["status"] is not None else None
-            voter = Voter(row["email_verified"], row["created_at"])
-            check_ballot(rules, row["song_status"], voter, ballot.context.geo, ballot.now)
-            assert rules is not None
-            values = record_vote_values(
-                ballot, per_song=rules.votes_per_song_per_day, per_day=rules.votes_per_voter_per_day
-            )
+            await self.rules.load(connection, (ballot.contest_id for ballot in ballots))
+            checked, unsure = self._check_remembered(ballots)
+            for _ in range(_LOOKS):
+                if unsure:  # judged from a fresh read; those that pass join the same call
+                    checked.update(await self._check_fresh(connection, ballots, unsure, outcomes))
+                    unsure = []
+                for index, outcome in (await _record(connection, checked)).items():
+                    if isinstance(outcome, _SentBack):
+                        if outcome.rules_changed:
+                            self.rules.forget(ballots[index].contest_id)
+                        unsure.append(index)
+                    else:
+                        outcomes[index] = outcome
+                checked = {}
+                if not unsure:
+                    break
+        for index in unsure:  # rules or accounts changed under every look: rare enough to fail loudly
+            outcomes[index] = RuntimeError("the contest kept changing while this vote was judged")
+        return [outcomes[index] for index in range(len(ballots))]
+
+    def _check_remembered(self, ballots: list[Ballot]) -> tuple[dict[int, Checked], list[int]]:
+        checked: dict[int, Checked] = {}
+        unsure: list[int] = []
+        for index, ballot in enumerate(ballots):
+            facts = self.rules.get(ballot.contest_id)
+            song = facts.songs.get(ballot.song_id) if facts is not None else None
+            if facts is None or song is None:
+                unsure.append(index)
+                continue
             try:
-                vote_id = await connection.fetchval(RECORD_VOTE_CALL, *values)
-            except asyncpg.RaiseError as error:
-                if error.message == "daily_limit_reached":
-                    raise day_quota_used(rules.votes_per_voter_per_day) from None
-                raise
-        if vote_id < 0:
-            raise song_quota_used(rules.votes_per_song_per_day)
-        return recorded(ballot, vote_id, rules)
+                check_ballot(facts.rules, song[0], _ANY_VOTER, ballot.context.geo, ballot.now)
+            except DomainError:
+                unsure.append(index)  # the refusal is given from a fresh read (an inactive account first)
+                continue
+            checked[index] = Checked(ballot, facts.rules, facts.version, song[1])
+        return checked, unsure
+
+    async def _check_fresh(
+        self,
+        connection: asyncpg.Connection,
+        ballots: list[Ballot],
+        indexes: list[int],
+        outcomes: dict[int, Outcome],
+    ) -> dict[int, Checked]:
+        rows = await connection.fetch(
+            BALLOTS,
+            [ballots[index].voter_id for index in indexes],
+            [ballots[index].contest_id for index in indexes],
+            [ballots[index].song_id for index in indexes],
+        )
+        checked: dict[int, Checked] = {}
+        for index, row in zip(indexes, rows, strict=True):
+            ballot = ballots[index]
+            try:
+                if row["voter_id"] is None:
+                    raise not_logged_in()
+                rules = rules_from_record(row) if row["status"] is not None else None
+                voter = Voter(row["email_verified"], row["created_at"])
+                check_ballot(rules, row["song_status"], voter, ballot.context.geo, ballot.now)
+            except DomainError as refused:
+                outcomes[index] = refused
+                continue
+            assert rules is not None
+            checked[index] = Checked(ballot, rules, row["contest_version"], row["song_version"])
+            remembered = self.rules.get(ballot.contest_id)
+            if remembered is None or (remembered.version, remembered.songs.get(ballot.song_id)) != (
+                row["contest_version"],
+                (row["song_status"], row["song_version"]),
+            ):
+                self.rules.forget(ballot.contest_id)  # out of date: the next batch reads it again
+        return checked
 
     async def close(self) -> None:
-        """The pool belongs to the app (core.db), which closes it."""
+        """Lets the batches in flight finish; the pool belongs to the app (core.db), which closes it."""
+        await self.batcher.close()
+
+
+class _SentBack:
+    """The function wrote nothing for this vote: its account or its contest's rules need a fresh look."""
+
+    def __init__(self, rules_changed: bool) -> None:
+        self.rules_changed = rules_changed
+
+
+_ACCOUNT_REFUSED = _SentBack(rules_changed=False)
+_RULES_CHANGED = _SentBack(rules_changed=True)
+
+
+async def _record(
+    connection: asyncpg.Connection, votes: dict[int, Checked]
+) -> dict[int, Outcome | _SentBack]:
+    if not votes:
+        return {}
+    try:
+        return await _record_together(connection, votes)
+    except asyncpg.PostgresError:
+        # Not a verdict on any one vote (a deadlock with another writer, a song deleted under the batch):
+        # each vote is written alone, so only a vote that fails by itself fails.
+        outcomes: dict[int, Outcome | _SentBack] = {}
+        for index, vote in votes.items():
+            try:
+                outcomes.update(await _record_together(connection, {index: vote}))
+            except asyncpg.PostgresError as failure:
+                outcomes[index] = cast(BaseException, failure)
+        return outcomes
+
+
+async def _record_together(
+    connection: asyncpg.Connection, votes: dict[int, Checked]
+) -> dict[int, Outcome | _SentBack]:
+    indexes = list(votes)
+    rows = await connection.fetch(
+        RECORD_VOTES_CALL, *record_votes_values([votes[index] for index in indexes])
+    )
+    outcomes: dict[int, Outcome | _SentBack] = {}
+    for row in rows:
+        index = indexes[row["ordinal"] - 1]
+        vote, vote_id = votes[index], row["vote_id"]
+        rules = vote.rules
+        if vote_id == SONG_QUOTA_USED:
+            outcomes[index] = song_quota_used(rules.votes_per_song_per_day)
+        elif vote_id == DAY_QUOTA_USED:
+            outcomes[index] = day_quota_used(rules.votes_per_voter_per_day)
+        elif vote_id == ACCOUNT_REFUSED:
+            outcomes[index] = _ACCOUNT_REFUSED
+        elif vote_id == RULES_CHANGED:
+            outcomes[index] = _RULES_CHANGED
+        else:
+            outcomes[index] = recorded(vote.ballot, vote_id, rules)
+    return outcomes
 
 
 # --- the portable path: one ORM transaction --------------------------------------------------------------

@@ -34,8 +34,8 @@ async def test_votes_cast_while_redis_is_down_are_scored_exactly_once_after(db, 
         ),
         tmp_path,
     )
-    platform.start()
     try:
+        platform.start()
         contest = await open_contest(db, songs=4, votes_per_voter_per_day=20, votes_per_song_per_day=5)
         async with httpx.AsyncClient(base_url=platform.base_url, timeout=10) as client:
             token = (await client.get("/api/auth/csrf")).json()["csrf_token"]

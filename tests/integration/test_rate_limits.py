@@ -2,15 +2,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import time
 
 from litestar.testing import AsyncTestClient
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from api.app import create_app
 from api.stores import FailOpenStore, RateLimitStore
 from tests.support.api import Api, unique_name
+
+UNAVAILABLE = "ovation_rate_limit_store_unavailable"
 
 
 async def test_credential_endpoints_are_rate_limited_per_address(settings) -> None:
@@ -66,35 +68,61 @@ async def test_concurrent_processes_sharing_a_limit_admit_exactly_the_limit(sett
     # same history and both admit; the store's one-step check-and-record must not.
     clients = [Redis.from_url(settings.broker.redis_url) for _ in range(2)]
     stores = [RateLimitStore(client, namespace="ovation").with_namespace("test_atomic") for client in clients]
-    key = f"address:{unique_name()}"
+    key = stores[0].qualified(f"address:{unique_name()}")
     now = int(time.time())
     try:
         results = await asyncio.gather(
-            *(stores[n % 2].record_request(key, now=now, window=60, limit=10) for n in range(50))
+            *(stores[n % 2].record_requests([(key, 10)], now=now, window=60) for n in range(50))
         )
-        before = [json.loads(stored)["history"] if stored else [] for stored in results]
-        admitted = [history for history in before if len(history) < 10]
+        before = [usage[0][0] for usage in results if usage is not None]
+        admitted = [count for count in before if count < 10]
         assert len(admitted) == 10
-        assert sorted(len(history) for history in admitted) == list(range(10))
-        stored_now = json.loads(await stores[0].get(key) or b"{}")
-        assert len(stored_now["history"]) == 10
-        assert stored_now["reset"] == now + 60
+        assert sorted(admitted) == list(range(10))
+        assert {usage[0][1] for usage in results if usage is not None} == {now + 60}
         # A new window starts once the old one is over.
-        later = await stores[1].record_request(key, now=now + 61, window=60, limit=10)
-        assert later is not None
-        assert json.loads(later)["reset"] == now + 60
-        assert len(json.loads(await stores[0].get(key) or b"{}")["history"]) == 1
+        later = await stores[1].record_requests([(key, 10)], now=now + 61, window=60)
+        assert later == [(0, now + 121)]
+        assert await stores[0].record_requests([(key, 10)], now=now + 61, window=60) == [(1, now + 121)]
     finally:
-        await stores[0].delete(key)
+        await clients[0].delete(key)
         for client in clients:
             await client.aclose()
+
+
+async def test_one_call_takes_several_budgets_and_stops_at_the_used_up_one(settings) -> None:
+    # A vote passes the per-address and the per-account budget: one call, and an account at its limit does
+    # not give the address its request back, as with two limiters in a row.
+    client = Redis.from_url(settings.broker.redis_url)
+    store = RateLimitStore(client, namespace="ovation")
+    address = store.with_namespace("test_address").qualified(f"address:{unique_name()}")
+    account = store.with_namespace("test_account").qualified(f"account:{unique_name()}")
+    now = int(time.time())
+    try:
+        budgets = [(address, 5), (account, 2)]
+        usage = [await store.record_requests(budgets, now=now, window=60) for _ in range(3)]
+        assert usage[0] == [(0, now + 60), (0, now + 60)]
+        assert usage[1] == [(1, now + 60), (1, now + 60)]
+        assert usage[2] == [(2, now + 60), (2, now + 60)]  # the account's budget is used up: refused
+        # The address budget counted the refused request (the outer limiter admitted it); the account did not.
+        assert await store.record_requests([(address, 5)], now=now, window=60) == [(3, now + 60)]
+        assert await store.record_requests([(account, 3)], now=now, window=60) == [(2, now + 60)]
+        # An address at its limit refuses before the account's budget is touched.
+        assert await store.record_requests([(address, 4), (account, 10)], now=now, window=60) == [
+            (4, now + 60)
+        ]
+        assert await store.record_requests([(account, 10)], now=now, window=60) == [(3, now + 60)]
+    finally:
+        await client.delete(address, account)
+        await client.aclose()
 
 
 async def test_rate_limits_fail_open_when_redis_is_unreachable() -> None:
     unreachable = Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.2)
     store = FailOpenStore(RateLimitStore(unreachable, namespace="ovation"))
+    before = REGISTRY.get_sample_value(f"{UNAVAILABLE}_total") or 0.0
     try:
-        assert await store.record_request("address:x", now=int(time.time()), window=60, limit=1) is None
+        assert await store.record_requests([("address:x", 1)], now=int(time.time()), window=60) is None
+        assert REGISTRY.get_sample_value(f"{UNAVAILABLE}_total") == before + 1  # counted in /metrics
     finally:
         await unreachable.aclose()
 
@@ -103,14 +131,12 @@ async def test_limits_survive_a_redis_restart_that_forgot_the_script(settings) -
     # A restarted Redis has an empty script cache: the first call must load the script again, not fail open.
     client = Redis.from_url(settings.broker.redis_url)
     store = FailOpenStore(RateLimitStore(client, namespace="ovation").with_namespace("test_restart"))
-    key = f"address:{unique_name()}"
+    key = store.qualified(f"address:{unique_name()}")
     now = int(time.time())
     try:
-        assert await store.record_request(key, now=now, window=60, limit=5) is None  # first request
+        assert await store.record_requests([(key, 5)], now=now, window=60) == [(0, now + 60)]  # first request
         await client.script_flush()
-        stored = await store.record_request(key, now=now, window=60, limit=5)
-        assert stored is not None
-        assert len(json.loads(stored)["history"]) == 1
+        assert await store.record_requests([(key, 5)], now=now, window=60) == [(1, now + 60)]
     finally:
-        await store.delete(key)
+        await client.delete(key)
         await client.aclose()

@@ -296,3 +296,27 @@ async def test_a_cast_vote_is_scored_by_the_worker(api: Api, db, worker) -> None
     assert 0 <= row.fraud_score <= 100
     mine = (await api.get("/api/me/votes")).json()["items"][0]
     assert mine["status"] == row.status
+
+
+async def test_votes_and_other_requests_share_the_per_address_budget(settings, db) -> None:
+    # The vote limiter takes the per-address budget in its own Redis call: a vote still counts against the
+    # address's budget for every request, and a request elsewhere against the address's votes.
+    contest = await open_contest(db, songs=5, votes_per_voter_per_day=50, votes_per_song_per_day=10)
+    strict = dataclasses.replace(settings, http=dataclasses.replace(settings.http, rate_limit_per_minute=6))
+    app = create_app(strict)
+    async with AsyncTestClient(app=app) as client:
+        client.blocking_portal.call(app.stores.get("rate_limit").delete_all)
+        api = Api(client)
+        address = "198.51.100.77"
+        seen = [(await api.get("/api/contests", headers={"x-forwarded-for": address})).status_code]
+        await api.register()  # from the test client's own address
+        votes = [await vote(api, contest.id, contest.song_ids[0], ip=address) for _ in range(3)]
+        seen += [response.status_code for response in votes]
+        # The address budget (6) binds before the account's (a million): its headers are the ones sent.
+        assert [response.headers["ratelimit-limit"] for response in votes] == ["6"] * 3
+        seen += [
+            (await api.get("/api/contests", headers={"x-forwarded-for": address})).status_code
+            for _ in range(3)
+        ]
+        seen.append((await vote(api, contest.id, contest.song_ids[1], ip=address)).status_code)
+        assert seen == [200, 201, 201, 201, 200, 200, 429, 429]

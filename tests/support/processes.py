@@ -88,13 +88,14 @@ class Platform:
         self._start("worker", "worker", "--concurrency", "1")
         if beat:
             self._start("beat", "beat")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.2)
+        self.stop()  # what did start must not outlive the test (it would serve the next run's work)
         raise RuntimeError(f"API did not start; see {self.logs}/api.log")
 
     def stop(self) -> None:

@@ -1,7 +1,7 @@
 """accounts: mail links, outgoing mail, login throttle, known devices, vote appeals; sessions know their owner
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-01
 
 Login failures move from two columns on users (a count and a lock, read and written around the password
@@ -19,8 +19,8 @@ import sqlalchemy as sa
 from alembic import op
 from alembic.operations import BatchOperations
 
-revision: str = "0011"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
