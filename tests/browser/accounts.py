@@ -63,7 +63,10 @@ def sign_up(page: Any, *, contestant: bool = False) -> WebAccount:
     """Fill in the sign-up form (following “Create an account” from the login page, keeping its ?next=)."""
     expect = _expect()
     if "/signup" not in page.url:
-        page.locator("#signup-link").click()  # the login page's own link keeps its ?next=
+        link = page.locator("#signup-link")  # the login page's own link keeps its ?next=...
+        if "next=" in page.url:  # ...once login.js has set it: a click before that would drop it
+            expect(link).to_have_attribute("href", re.compile(r"^/signup\?next="))
+        link.click()
     expect(page.locator("#signup-form")).to_be_visible()
     username = f"web-{uuid.uuid4().hex[:10]}"
     account = WebAccount(username, f"{username}@example.com", PASSWORD)
@@ -107,6 +110,9 @@ def sign_up_and_verify(page: Any, platform: RunningPlatform, *, contestant: bool
     """A new account with a confirmed address, logged in, back on the page the login page was asked for."""
     account = sign_up(page, contestant=contestant)
     confirm_address(page, platform, account)
-    page.locator("#check-inbox").get_by_role("link", name="log in").click()
+    inbox_login = page.locator("#check-inbox").get_by_role("link", name="log in")
+    if "next=" in page.url:
+        _expect()(inbox_login).to_have_attribute("href", re.compile(r"^/login\?next="))
+    inbox_login.click()
     log_in(page, account)
     return account
