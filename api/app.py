@@ -11,6 +11,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.logging.config import LoggingConfig
+from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.stores.base import Store
@@ -20,8 +21,10 @@ from redis.asyncio import Redis
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import contract
-from api.auth import UNAUTHENTICATED_PATHS, RecentUsers, session_auth
+from api.auth import CSRF_COOKIE, UNAUTHENTICATED_PATHS, RecentUsers, session_auth
 from api.bodies import JsonRequest
+from api.controllers.account import AccountController
+from api.controllers.appeals import AppealController
 from api.controllers.audit import AuditController
 from api.controllers.auth import CredentialsController, SessionController
 from api.controllers.contests import ContestController
@@ -32,10 +35,12 @@ from api.controllers.pages import PageController, static_router, template_config
 from api.controllers.songs import SongController, SongModerationController
 from api.controllers.users import UserAdminController
 from api.controllers.votes import VoteController
+from api.csrf import SessionBoundCSRFMiddleware
 from api.deps import provide_db
 from api.docs_ui import docs_assets_router, docs_render_plugin
 from api.errors import EXCEPTION_HANDLERS
 from api.limits import BodyDeadlineMiddleware
+from api.operators import operators_only
 from api.ratelimit import ADDRESS_LIMIT_ON_ROUTE, account_or_address, rate_limit, rate_limit_config
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import open_database
@@ -54,6 +59,7 @@ UNPROTECTED_PATHS = ["^/health$", "^/ready$", "^/metrics", "^/schema", "^/static
 class MetricsController(PrometheusController):
     path = "/metrics"
     include_in_schema = False
+    guards = [operators_only]
 
 
 def _stores(settings: Settings, sessions: DatabaseSessionStore) -> dict[str, Store]:
@@ -127,12 +133,26 @@ def create_app(settings: Settings | None = None) -> Litestar:
         )
         middleware.append(address_limit.middleware)
     middleware.append(PrometheusConfig(app_name="ovation", prefix="ovation", group_path=True).middleware)
+    # Last, so inside the session middleware (which on_app_init puts first): tokens are bound to the session.
+    csrf = CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=settings.http.secure_cookies,
+        cookie_samesite="lax",
+        exclude=UNPROTECTED_PATHS,
+    )
+    middleware.append(DefineMiddleware(SessionBoundCSRFMiddleware, config=csrf))
 
     # Credential guessing from one address is slowed down here; the account itself locks after repeated
-    # failures (core.services.users.authenticate).
+    # failures (core.accounts.login).
     credentials = Router(
         path="/api/auth",
         route_handlers=[CredentialsController],
+        middleware=[rate_limit(settings.http.credential_rate_limit_per_minute, "credential_rate_limit")],
+    )
+    account = Router(
+        path="/api/account",
+        route_handlers=[AccountController],
         middleware=[rate_limit(settings.http.credential_rate_limit_per_minute, "credential_rate_limit")],
     )
     # Per-account budget on casting votes, on top of the per-address one and the contest's daily limits.
@@ -154,12 +174,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             MetricsController,
             SessionController,
             credentials,
+            account,
             ContestController,
             LeaderboardController,
             UserAdminController,
             AuditController,
             ModerationController,
             votes,
+            AppealController,
             SongController,
             SongModerationController,
             PageController,  # the web pages (GET / is the home page)
@@ -177,12 +199,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         stores=_stores(settings, sessions),
         middleware=middleware,
         on_app_init=[auth.on_app_init],
-        csrf_config=CSRFConfig(
-            secret=settings.secret_key,
-            cookie_secure=settings.http.secure_cookies,
-            cookie_samesite="lax",
-            exclude=UNPROTECTED_PATHS,
-        ),
         exception_handlers=EXCEPTION_HANDLERS,
         template_config=template_config(),
         openapi_config=OpenAPIConfig(

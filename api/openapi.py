@@ -10,7 +10,7 @@ MEANINGS = {
     400: "invalid input: the code names the problem (validation_error lists the fields)",
     401: "not logged in (not_authenticated), or wrong credentials",
     403: "the account lacks the role (missing_role, outranked, own_account), the board is hidden "
-    "(leaderboard_hidden), or the CSRF token is missing or wrong (csrf_failed)",
+    "(leaderboard_hidden), or the CSRF token is missing or not this session's (csrf_failed)",
     404: "no such record (or not visible to this account)",
     408: "the request body stopped arriving (body_timeout)",
     409: "the request conflicts with the record's state (the code says how)",

@@ -10,9 +10,11 @@ import msgspec
 
 from api.schemas import (
     AdminUserOut,
+    AppealOut,
     AuditEntryOut,
     BoardEntryOut,
     BoardOut,
+    CaseAppealOut,
     CaseOut,
     ContestOut,
     HistoryEntryOut,
@@ -35,8 +37,9 @@ from core.leaderboard.counting import is_counted
 from core.leaderboard.read import Standing
 from core.leaderboard.reports import RESULT_FIELDS, HistoryPoint, ResultRow
 from core.leaderboard.rules import Access
-from core.models import AuditEntry, Contest, ContestStatus, Song, User, Vote, VoteStatus
+from core.models import AuditEntry, Contest, ContestStatus, Song, User, Vote, VoteAppeal, VoteStatus
 from core.services.moderation import Case
+from core.votes.appeals import Appeal, AppealState
 from fraud.explain import plain_words
 
 
@@ -53,9 +56,10 @@ def user_out(user: User) -> UserOut:
     )
 
 
-def admin_user_out(user: User) -> AdminUserOut:
+def admin_user_out(user: User, locked_until: datetime | None = None) -> AdminUserOut:
+    """``locked_until``: until when the account's logins wait (from an unknown browser) after failures."""
     return AdminUserOut(
-        **msgspec.structs.asdict(user_out(user)), ban_reason=user.ban_reason, locked_until=user.locked_until
+        **msgspec.structs.asdict(user_out(user)), ban_reason=user.ban_reason, locked_until=locked_until
     )
 
 
@@ -244,7 +248,7 @@ def song_submitted(song: Song) -> SongSubmitted:
     )
 
 
-def case_out(case: Case) -> CaseOut:
+def case_out(case: Case, *, appeals: int = 0) -> CaseOut:
     return CaseOut(
         key=case.key,
         kind=case.kind,
@@ -259,6 +263,26 @@ def case_out(case: Case) -> CaseOut:
             SongEffectOut(e.song_id, e.case_votes, e.counted_votes, e.rank_now, e.rank_if_cleared)
             for e in case.effect
         ],
+        appeals=appeals,
+    )
+
+
+def case_appeal_out(appeal: VoteAppeal) -> CaseAppealOut:
+    return CaseAppealOut(appeal.vote_id, appeal.voter_id, appeal.note, appeal.created_at)
+
+
+def appeal_out(appeal: Appeal) -> AppealOut:
+    decision_note = appeal.decision_note
+    return AppealOut(
+        id=appeal.appeal.id,
+        vote_id=appeal.vote.id,
+        contest_id=appeal.vote.contest_id,
+        song_id=appeal.vote.song_id,
+        note=appeal.appeal.note,
+        created_at=appeal.appeal.created_at,
+        state=appeal.state,
+        decision_note=decision_note,
+        decided_at=appeal.vote.reviewed_at if appeal.state != AppealState.WAITING else None,
     )
 
 

@@ -76,6 +76,44 @@ class UserOut(msgspec.Struct):
     last_login_at: datetime | None
 
 
+LinkToken = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+
+
+class EmailRequest(msgspec.Struct, forbid_unknown_fields=True):
+    email: Email
+
+
+class LinkRequest(msgspec.Struct, forbid_unknown_fields=True):
+    token: LinkToken
+
+
+class ResetPasswordRequest(msgspec.Struct, forbid_unknown_fields=True):
+    token: LinkToken
+    password: Password
+
+
+class ChangePasswordRequest(msgspec.Struct, forbid_unknown_fields=True):
+    current_password: Password
+    new_password: Password
+
+
+class ChangeEmailRequest(msgspec.Struct, forbid_unknown_fields=True):
+    password: Password
+    new_email: Email
+
+
+class MailQueuedOut(msgspec.Struct):
+    """The answer to anything that may send mail: the same whether or not the address has an account."""
+
+    status: str
+    detail: str
+
+
+class EmailVerifiedOut(msgspec.Struct):
+    email: str
+    username: str
+
+
 class AdminUserOut(UserOut):
     """An account as an admin sees it in the user search."""
 
@@ -340,6 +378,31 @@ class SongEffectOut(msgspec.Struct):
     rank_if_cleared: int
 
 
+class AppealRequest(msgspec.Struct, forbid_unknown_fields=True):
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class AppealOut(msgspec.Struct):
+    """An appeal as its voter sees it: waiting, or decided (counted or not) with the moderator's note."""
+
+    id: int
+    vote_id: int
+    contest_id: int
+    song_id: int
+    note: str
+    created_at: datetime
+    state: str  # waiting | counted | not_counted
+    decision_note: str | None
+    decided_at: datetime | None
+
+
+class CaseAppealOut(msgspec.Struct):
+    vote_id: int
+    voter_id: int
+    note: str
+    created_at: datetime
+
+
 class CaseOut(msgspec.Struct):
     key: str
     kind: str
@@ -351,6 +414,7 @@ class CaseOut(msgspec.Struct):
     sample_evidence: list[str]
     group: dict[str, Any] | None
     effect_if_cleared: list[SongEffectOut]
+    appeals: int = 0  # held votes of the case whose voters appealed
 
 
 class ReviewedVoteOut(msgspec.Struct):
@@ -377,6 +441,8 @@ class ReviewedVoteOut(msgspec.Struct):
 class CaseDetailOut(msgspec.Struct):
     case: CaseOut
     votes: list[ReviewedVoteOut]
+    # The voters' appeals against the hold on votes of this case; the decision's note is their answer.
+    appeals: list[CaseAppealOut] = msgspec.field(default_factory=list)
 
 
 # --- leaderboards --------------------------------------------------------------------------------------

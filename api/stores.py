@@ -117,17 +117,30 @@ class DatabaseSessionStore(Store):
             return lifetime is None and known_expiry is None
         return (known_expiry - datetime.now(UTC)).total_seconds() > lifetime / 2
 
-    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+    async def set(
+        self,
+        key: str,
+        value: str | bytes,
+        expires_in: int | timedelta | None = None,
+        *,
+        user_id: int | None = None,
+    ) -> None:
+        """Store a session; ``user_id`` records whose it is (see ``delete_for_user``)."""
         data = value.encode() if isinstance(value, str) else value
         if self.is_current(key, data, expires_in):
             return
         lifetime = _seconds(expires_in)
         expires_at = datetime.now(UTC) + timedelta(seconds=lifetime) if lifetime is not None else None
         async with self._db() as session:
-            statement = upsert(session, HttpSession).values(key=key, value=data, expires_at=expires_at)
+            statement = upsert(session, HttpSession).values(
+                key=key, value=data, expires_at=expires_at, user_id=user_id
+            )
             await session.execute(
                 statement.on_conflict_do_update(
-                    index_elements=["key"], set_={"value": data, "expires_at": expires_at}
+                    index_elements=["key"],
+                    # A write without an owner (a renewal of the expiry) keeps the one recorded.
+                    set_={"value": data, "expires_at": expires_at}
+                    | ({"user_id": user_id} if user_id is not None else {}),
                 )
             )
             await session.commit()
@@ -165,6 +178,11 @@ class DatabaseSessionStore(Store):
         async with self._db() as session:
             await session.execute(delete(HttpSession).where(HttpSession.key == key))
             await session.commit()
+
+    def forget(self, keys: list[str]) -> None:
+        """Drop what this process remembers of sessions deleted elsewhere (see core.services.sessions)."""
+        for key in keys:
+            self._forget(key)
 
     async def delete_all(self) -> None:
         self._recent.clear()

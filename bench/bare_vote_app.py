@@ -27,12 +27,14 @@ import msgspec
 from litestar import Litestar, Request, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
 from litestar.plugins.prometheus import PrometheusConfig
 from litestar.stores.base import Store
 from redis.asyncio import Redis
 
 from api.app import trusted_proxy_middleware
-from api.auth import SIGNED_IN_SESSION, session_auth, session_user_id
+from api.auth import CSRF_COOKIE, SIGNED_IN_SESSION, session_auth, session_user_id
+from api.csrf import SessionBoundCSRFMiddleware
 from api.ratelimit import ADDRESS_LIMIT_ON_ROUTE, account_or_address, rate_limit, rate_limit_config
 from api.stores import DatabaseSessionStore, FailOpenStore, RateLimitStore
 from core.db import create_engine, create_sessionmaker, keep_session_state
@@ -138,12 +140,14 @@ def create_app() -> Litestar:
                 also=address,
             )
         )
+    if csrf:  # as in the API: last, inside the session middleware, tokens bound to the session
+        config = CSRFConfig(secret=settings.secret_key, cookie_name=CSRF_COOKIE, cookie_samesite="lax")
+        middleware.append(DefineMiddleware(SessionBoundCSRFMiddleware, config=config))
     return Litestar(
         route_handlers=[bare_vote, health],
         lifespan=[lifespan],
         middleware=middleware,
         stores=stores,
         on_app_init=[session_auth(settings).on_app_init] if "session" in layers else [],
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_samesite="lax") if csrf else None,
         openapi_config=None,
     )

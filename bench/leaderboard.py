@@ -82,7 +82,7 @@ async def _load(votes: int) -> int:
         await connection.copy_records_to_table(
             "users",
             records=[
-                (f"bench{i}@example.com", f"bench{i:06d}", "x", True, "active", 0, now) for i in range(VOTERS)
+                (f"bench{i}@example.com", f"bench{i:06d}", "x", True, "active", now) for i in range(VOTERS)
             ],
             columns=[
                 "email",
@@ -90,7 +90,6 @@ async def _load(votes: int) -> int:
                 "password_hash",
                 "email_verified",
                 "status",
-                "failed_login_count",
                 "created_at",
             ],
         )

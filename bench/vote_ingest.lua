@@ -2,8 +2,8 @@
 --
 --   wrk -t2 -c64 -d20s --latency -s bench/vote_ingest.lua http://127.0.0.1:PORT -- DATAFILE START
 --
--- DATAFILE (written by vote_ingest.py): line 1 the vote path, line 2 the CSRF token, line 3 the song ids
--- separated by spaces, then one line per voter: "<session id> <device cookie>".
+-- DATAFILE (written by vote_ingest.py): line 1 the vote path, line 2 the song ids separated by spaces, then
+-- one line per voter: "<session id> <device cookie> <CSRF token>" (each token is bound to its session).
 -- Request number k of thread t is vote index i = START + k * THREADS + t; index i is voter i % V, song
 -- (i // V) % S and a client address derived from i (same formula as vote_ingest.request_for).
 
@@ -17,8 +17,8 @@ function setup(thread)
 end
 
 local first_octets = {24, 31, 62, 77, 81, 85, 88, 92, 95, 109, 151, 176, 185, 188, 193, 212, 213, 217}
-local path, csrf
-local songs, cookies = {}, {}
+local path
+local songs, cookies, tokens = {}, {}, {}
 local nthreads, start = 1, 0
 local headers = {}
 
@@ -40,20 +40,19 @@ function init(args)
    start = tonumber(args[2])
    nthreads = tonumber(args[3])
    path = file:read("*l")
-   csrf = file:read("*l")
    for _, id in ipairs(split(file:read("*l"))) do
       table.insert(songs, tonumber(id))
    end
    for line in file:lines() do
       local parts = split(line)
-      if #parts == 2 then
+      if #parts == 3 then
          table.insert(cookies, "ovation_session=" .. parts[1] .. "; ovation_device=" .. parts[2]
-            .. "; csrftoken=" .. csrf)
+            .. "; csrftoken=" .. parts[3])
+         table.insert(tokens, parts[3])
       end
    end
    file:close()
    headers["Content-Type"] = "application/json"
-   headers["X-CSRFToken"] = csrf
    headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
    headers["Accept-Language"] = "sv-SE,sv;q=0.9,en;q=0.8"
 end
@@ -70,6 +69,7 @@ function request()
    local voter = i % #cookies
    local song = songs[(math.floor(i / #cookies) % #songs) + 1]
    headers["Cookie"] = cookies[voter + 1]
+   headers["X-CSRFToken"] = tokens[voter + 1]
    headers["X-Forwarded-For"] = address(i)
    local body = string.format('{"song_id":%d,"fingerprint":"fp%012d","timezone":"Europe/Stockholm"}', song, voter)
    return wrk.format("POST", path, headers, body)

@@ -55,10 +55,10 @@ import asyncpg
 import httpx
 import redis
 import uvloop
-from litestar.middleware.csrf import generate_csrf_token
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from api.csrf import issue_token
 from bench.bare_vote_app import INSERT_VOTE
 from bench.bare_vote_app import LAYERS as BARE_LAYERS
 from bench.common import database_dsn, free_port, recreate_database
@@ -103,6 +103,7 @@ class Voter:
     id: int
     session_id: str
     device_cookie: str
+    csrf_token: str  # bound to the session (api/csrf.py), as the API hands it out at login
 
 
 @dataclass
@@ -110,7 +111,6 @@ class Fixture:
     contest_id: int
     song_ids: list[int]
     voters: list[Voter]
-    csrf_token: str
     secret: str
 
     @property
@@ -140,16 +140,16 @@ class Fixture:
         body = f'{{"song_id":{song},"fingerprint":"fp{i % len(self.voters):012d}","timezone":"{TIMEZONE}"}}'
         head = (
             f"POST {self.path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-            f"Content-Length: {len(body)}\r\nX-CSRFToken: {self.csrf_token}\r\nUser-Agent: {USER_AGENT}\r\n"
+            f"Content-Length: {len(body)}\r\nX-CSRFToken: {voter.csrf_token}\r\nUser-Agent: {USER_AGENT}\r\n"
             f"Accept-Language: {ACCEPT_LANGUAGE}\r\nX-Forwarded-For: {address}\r\n"
             f"Cookie: ovation_session={voter.session_id}; ovation_device={voter.device_cookie}; "
-            f"csrftoken={self.csrf_token}\r\n\r\n"
+            f"csrftoken={voter.csrf_token}\r\n\r\n"
         )
         return (head + body).encode()
 
     def write_wrk_data(self, path: Path, vote_path: str | None = None) -> None:
-        lines = [vote_path or self.path, self.csrf_token, " ".join(str(song) for song in self.song_ids)]
-        lines += [f"{voter.session_id} {voter.device_cookie}" for voter in self.voters]
+        lines = [vote_path or self.path, " ".join(str(song) for song in self.song_ids)]
+        lines += [f"{voter.session_id} {voter.device_cookie} {voter.csrf_token}" for voter in self.voters]
         path.write_text("\n".join(lines) + "\n")
 
 
@@ -206,22 +206,29 @@ async def seed(url: str, *, voters: int, songs: int, secret: str) -> Fixture:
                 )
             ).all()
             await db.execute(insert(UserRole), [{"user_id": user_id, "role": "voter"} for user_id in ids])
+            session_ids = {user_id: secrets.token_hex(32) for user_id in ids}
             people = [
-                Voter(user_id, secrets.token_hex(32), new_device_cookie(secret)[1]) for user_id in sorted(ids)
+                Voter(user_id, key, new_device_cookie(secret)[1], issue_token(key, secret))
+                for user_id, key in sorted(session_ids.items())
             ]
             expires = now + timedelta(seconds=SESSION_MAX_AGE)
             await db.execute(
                 insert(HttpSession),
                 [
                     # Litestar's server-side session backend stores the session as compact JSON.
-                    {"key": voter.session_id, "value": b'{"uid":%d}' % voter.id, "expires_at": expires}
+                    {
+                        "key": voter.session_id,
+                        "value": b'{"uid":%d,"roles":"voter"}' % voter.id,
+                        "expires_at": expires,
+                        "user_id": voter.id,
+                    }
                     for voter in people
                 ],
             )
             await db.commit()
     finally:
         await engine.dispose()
-    return Fixture(contest_id, song_ids, people, generate_csrf_token(secret), secret)
+    return Fixture(contest_id, song_ids, people, secret)
 
 
 async def _staff(db: AsyncSession, password_hash: str, now: datetime) -> tuple[int, int]:

@@ -31,7 +31,7 @@ from core.services import users
 from core.settings import Settings
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed to the person who loads the demo
-DEMO_DOMAIN = "demo.ovation.test"
+DEMO_DOMAIN = "demo.example.org"  # a reserved name email-validator accepts (it refuses .test)
 # Which demo account to show for each role, by the start of its username.
 DEMO_LOGIN_PREFIXES = (
     ("admin", "demo-admin-"),

@@ -8,7 +8,7 @@ from passlib.context import CryptContext
 
 # OWASP's argon2id baseline (19 MiB, 2 passes, 1 lane): passlib's default (100 MiB, ~0.5 s here) would
 # let a flash crowd of logins exhaust two cores. Hashes record their parameters, so raising them later
-# re-hashes on the next login (users.authenticate).
+# re-hashes on the next login (core.accounts.login).
 _context = CryptContext(
     schemes=["argon2"],
     deprecated="auto",

@@ -88,7 +88,11 @@ class HttpSettings:
     # Peers allowed to set X-Forwarded-For (reverse proxies). Anyone else's header is ignored.
     trusted_proxies: tuple[str, ...] = ()
     secure_cookies: bool = False
+    # Failed logins allowed per account (and per known device of it) before each further attempt waits:
+    # first login_delay_seconds, doubling with every failure up to login_lockout_seconds.
     login_max_failures: int = 5
+    login_address_max_failures: int = 20  # the same per client address
+    login_delay_seconds: int = 15
     login_lockout_seconds: int = 900
     rate_limit_per_minute: int = 600
     credential_rate_limit_per_minute: int = 20
@@ -103,6 +107,9 @@ class HttpSettings:
     max_connections: int = 1000  # per API process; requests beyond it are answered 503
     body_timeout_seconds: int = 30  # a body must start within this, and then keep up body_min_rate
     body_min_rate: int = 1024  # bytes per second
+    # Who may read /ready's details and /metrics: these networks, or the bearer of the token.
+    operator_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    operator_token: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +132,22 @@ class WorkerSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MailSettings:
+    """Account mail. With ``smtp_url`` set, messages go through that server over TLS; without it each one
+    is written to ``outbox_dir`` (and its link logged), so the embedded mode needs no mail server."""
+
+    outbox_dir: Path
+    # Links in mails start with this; never taken from a request's Host header (a forged one would send the
+    # token to another site).
+    public_url: str
+    smtp_url: str = field(default="", repr=False)  # smtp://user:pass@host:587 (STARTTLS) or smtps://...:465
+    smtp_ca_file: str = ""  # a CA bundle for a relay with a private certificate authority
+    sender: str = "Ovation <no-reply@localhost>"
+    verify_link_hours: int = 48
+    reset_link_minutes: int = 60
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path
     database: DatabaseSettings
@@ -132,6 +155,7 @@ class Settings:
     http: HttpSettings
     geo: GeoSettings
     workers: WorkerSettings
+    mail: MailSettings
     upload_dir: Path
     secret_key: str = field(repr=False)
     log_json: bool = False
@@ -196,6 +220,8 @@ def load_settings() -> Settings:
         trusted_proxies=_env_list("TRUSTED_PROXIES"),
         secure_cookies=_env_bool("SECURE_COOKIES", False),
         login_max_failures=_env_int("LOGIN_MAX_FAILURES", 5),
+        login_address_max_failures=_env_int("LOGIN_ADDRESS_MAX_FAILURES", 20),
+        login_delay_seconds=_env_int("LOGIN_DELAY_SECONDS", 15),
         login_lockout_seconds=_env_int("LOGIN_LOCKOUT_SECONDS", 900),
         rate_limit_per_minute=_env_int("RATE_LIMIT_PER_MINUTE", 600),
         credential_rate_limit_per_minute=_env_int("CREDENTIAL_RATE_LIMIT_PER_MINUTE", 20),
@@ -206,8 +232,20 @@ def load_settings() -> Settings:
         max_connections=_env_int("HTTP_MAX_CONNECTIONS", 1000),
         body_timeout_seconds=_env_int("HTTP_BODY_TIMEOUT_SECONDS", 30),
         body_min_rate=_env_int("HTTP_BODY_MIN_RATE", 1024),
+        operator_networks=_env_list("OPERATOR_NETWORKS") or ("127.0.0.0/8", "::1/128"),
+        operator_token=_env("OPERATOR_TOKEN"),
     )
     production = not database.is_sqlite and not broker.embedded
+    served_host = "localhost" if http.host in {"0.0.0.0", "::", ""} else http.host
+    mail = MailSettings(
+        outbox_dir=Path(_env("MAIL_OUTBOX_DIR") or str(data_dir / "outbox")).resolve(),
+        public_url=(_env("PUBLIC_URL") or f"http://{served_host}:{http.port}").rstrip("/"),
+        smtp_url=_env("SMTP_URL"),
+        smtp_ca_file=_env("SMTP_CA_FILE"),
+        sender=_env("MAIL_FROM", "Ovation <no-reply@localhost>"),
+        verify_link_hours=_env_int("VERIFY_LINK_HOURS", 48),
+        reset_link_minutes=_env_int("RESET_LINK_MINUTES", 60),
+    )
     return Settings(
         data_dir=data_dir,
         database=database,
@@ -221,6 +259,7 @@ def load_settings() -> Settings:
             leaderboard_check_seconds=_env_int("LEADERBOARD_CHECK_SECONDS", 300),
             leaderboard_snapshot_minutes=_env_int("LEADERBOARD_SNAPSHOT_MINUTES", 10),
         ),
+        mail=mail,
         upload_dir=Path(_env("UPLOAD_DIR") or str(data_dir / "uploads")).resolve(),
         secret_key=_load_or_create_secret(data_dir, production),
         log_json=_env_bool("LOG_JSON", production),

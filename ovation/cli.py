@@ -29,6 +29,12 @@ def cmd_api(args: argparse.Namespace) -> int:
 
     from api.limits import uvicorn_options
 
+    if args.host or args.port:
+        # The app reads its settings again in this process: links in account mail then point at the address
+        # really served (unless OVATION_PUBLIC_URL says where the public reaches it).
+        os.environ.update({"OVATION_HOST": args.host or get_settings().http.host})
+        os.environ.update({"OVATION_PORT": str(args.port or get_settings().http.port)})
+        get_settings.cache_clear()
     settings = get_settings()
     uvicorn.run(
         "api.app:create_app",

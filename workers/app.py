@@ -25,6 +25,7 @@ TASK_MODULES = (
     "workers.tasks.fraud",
     "workers.tasks.media",
     "workers.tasks.leaderboard",
+    "workers.tasks.mail",
 )
 HEARTBEAT_EVERY = timedelta(seconds=30)
 

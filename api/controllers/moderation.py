@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import current_user, requires_role
 from api.openapi import error_responses
 from api.params import Limit, Offset, RecordId, VoteId
-from api.presenters import case_out, reviewed_vote_out, vote_out
+from api.presenters import case_appeal_out, case_out, reviewed_vote_out, vote_out
 from api.schemas import (
     CaseDecisionRequest,
     CaseDetailOut,
@@ -31,6 +31,7 @@ from api.schemas import (
 from core.models import Role, utcnow
 from core.services import forensics, moderation
 from core.services.moderation import Decision
+from core.votes import appeals
 
 CaseKey = Annotated[str, Parameter(min_length=3, max_length=96)]
 
@@ -86,15 +87,24 @@ class ModerationController(Controller):
     ) -> list[CaseOut]:
         """Suspicious votes grouped by what links them, largest first, with reasons and leaderboard effect."""
         cases = await moderation.list_cases(db, contest_id=contest_id, limit=limit, offset=offset)
-        return [case_out(case) for case in cases]
+        appealed = await appeals.appeal_counts(
+            db, contest_id=contest_id, case_keys=[case.key for case in cases]
+        )
+        return [case_out(case, appeals=appealed.get(case.key, 0)) for case in cases]
 
     @get("/contests/{contest_id:int}/case", operation_id="getCase")
     async def get_case(
         self, contest_id: RecordId, key: CaseKey, db: NamedDependency[AsyncSession]
     ) -> CaseDetailOut:
-        """One case with each of its votes, their network, device and GeoIP data, reasons and evidence."""
+        """One case with each of its votes, their network, device and GeoIP data, reasons and evidence, and
+        the voters' appeals (they see the note of the decision)."""
         case, votes = await moderation.get_case(db, contest_id=contest_id, case_key=key)
-        return CaseDetailOut(case=case_out(case), votes=[reviewed_vote_out(vote) for vote in votes])
+        appealed = await appeals.appeals_of_votes(db, [vote.id for vote in votes])
+        return CaseDetailOut(
+            case=case_out(case, appeals=len(appealed)),
+            votes=[reviewed_vote_out(vote) for vote in votes],
+            appeals=[case_appeal_out(appeal) for appeal in appealed],
+        )
 
     @post("/contests/{contest_id:int}/case/decision", operation_id="decideCase", status_code=HTTP_200_OK)
     async def decide_case(

@@ -4,10 +4,11 @@ import asyncio
 import logging
 from typing import Any
 
-from litestar import Controller, MediaType, Response, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.datastructures import State
 from litestar.status_codes import HTTP_200_OK, HTTP_503_SERVICE_UNAVAILABLE
 
+from api.operators import is_operator
 from core.services import ops
 
 log = logging.getLogger(__name__)
@@ -23,8 +24,9 @@ class OpsController(Controller):
         return {"status": "ok"}
 
     @get("/ready", operation_id="ready")
-    async def ready(self, state: State) -> Response[dict[str, Any]]:
-        """Database and broker reachable; lists when each worker last reported in."""
+    async def ready(self, request: Request[Any, Any, Any], state: State) -> Response[dict[str, Any]]:
+        """Database and broker reachable (503 otherwise). Operators (see api.operators) also get each check
+        and when each worker last reported in."""
         checks: dict[str, Any] = {}
         try:
             async with state.sessionmaker() as db:
@@ -42,8 +44,11 @@ class OpsController(Controller):
             log.warning("readiness: broker unreachable: %s", exc)
             checks["broker"] = f"unreachable: {type(exc).__name__}"
         ready = checks["database"] == "ok" and checks["broker"] == "ok"
+        body: dict[str, Any] = {"status": "ready" if ready else "not_ready"}
+        if is_operator(request, state.settings.http):
+            body["checks"] = checks
         return Response(
-            {"status": "ready" if ready else "not_ready", "checks": checks},
+            body,
             status_code=HTTP_200_OK if ready else HTTP_503_SERVICE_UNAVAILABLE,
             media_type=MediaType.JSON,
         )

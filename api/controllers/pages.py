@@ -124,6 +124,26 @@ class PageController(Controller):
         that ``next`` is a path on this site (api.redirects), and the browser follows its answer."""
         return Redirect(same_site_path(next_page), status_code=HTTP_303_SEE_OTHER)
 
+    @get("/signup", name="page-signup")
+    async def signup(self) -> Page:
+        return _page("signup.html")
+
+    @get("/verify-email", name="page-verify-email")
+    async def verify_email(self) -> Page:
+        return _page("verify_email.html")  # the script reads the link's token from the fragment
+
+    @get("/forgot-password", name="page-forgot-password")
+    async def forgot_password(self) -> Page:
+        return _page("forgot_password.html")
+
+    @get("/reset-password", name="page-reset-password")
+    async def reset_password(self) -> Page:
+        return _page("reset_password.html")
+
+    @get("/account", name="page-account")
+    async def account(self) -> Page:
+        return _page("account.html")
+
     @get("/me/votes", name="page-my-votes")
     async def my_votes(self) -> Page:
         return _page("votes.html")

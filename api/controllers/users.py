@@ -13,7 +13,8 @@ from api.openapi import error_responses
 from api.params import Limit, Offset, RecordId
 from api.presenters import admin_user_out, user_out
 from api.schemas import Page, SetRolesRequest, UnbanRequest, UserOut
-from core.models import Role
+from core.accounts import throttle
+from core.models import Role, utcnow
 from core.services import directory, users
 
 
@@ -36,7 +37,9 @@ class UserAdminController(Controller):
     ) -> Page:
         """Accounts, newest first, with roles, status and the ban reason (items are AdminUserOut)."""
         rows = await directory.search_users(db, query=q, role=role, status=status, limit=limit, offset=offset)
-        return Page(items=[admin_user_out(row) for row in rows], limit=limit, offset=offset)
+        delayed = await throttle.delayed_accounts(db, [row.id for row in rows], now=utcnow())
+        items = [admin_user_out(row, delayed.get(row.id)) for row in rows]
+        return Page(items=items, limit=limit, offset=offset)
 
     @put("/{user_id:int}/roles", operation_id="setUserRoles")
     async def set_roles(

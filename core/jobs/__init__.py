@@ -9,6 +9,7 @@ from core.jobs.requests import (
     PROCESS_SONG_TASK,
     RECOMPUTE_TASK,
     SCORE_CONTEST_TASK,
+    SEND_MAIL_TASK,
     SWEEP_TASK,
     VERIFY_TASK,
     detect_groups_job,
@@ -16,6 +17,7 @@ from core.jobs.requests import (
     recompute_job,
     recompute_now_job,
     scoring_job,
+    send_mail_job,
     verify_job,
 )
 
@@ -26,6 +28,7 @@ __all__ = [
     "PROCESS_SONG_TASK",
     "RECOMPUTE_TASK",
     "SCORE_CONTEST_TASK",
+    "SEND_MAIL_TASK",
     "SWEEP_TASK",
     "VERIFY_TASK",
     "Job",
@@ -37,6 +40,7 @@ __all__ = [
     "request_after_commit",
     "scoring_job",
     "send_all",
+    "send_mail_job",
     "take_committed",
     "verify_job",
 ]

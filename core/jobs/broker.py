@@ -18,6 +18,7 @@ ROUTES = {
     "ovation.fraud.*": {"queue": "fraud"},
     "ovation.leaderboard.*": {"queue": "leaderboard"},
     "ovation.ops.*": {"queue": "maintenance"},
+    "ovation.mail.*": {"queue": "maintenance"},  # a few short messages: no queue (or deployment) of their own
 }
 
 

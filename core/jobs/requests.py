@@ -16,6 +16,7 @@ VERIFY_TASK = "ovation.leaderboard.verify"
 PROCESS_SONG_TASK = "ovation.media.process_song"
 HEARTBEAT_TASK = "ovation.ops.heartbeat"
 SWEEP_TASK = "ovation.ops.sweep"
+SEND_MAIL_TASK = "ovation.mail.send"
 
 
 def scoring_job(contest_id: int) -> Job:
@@ -53,3 +54,8 @@ def process_song_job(song_id: int) -> Job:
     # The sweeper re-requests stuck songs every minute; while a worker is down, once per two minutes is
     # enough (the task is idempotent, the repeats only fill the queue).
     return Job(PROCESS_SONG_TASK, (song_id,), debounce_key=f"song:{song_id}", debounce_seconds=120)
+
+
+def send_mail_job(mail_id: int) -> Job:
+    # Requested again by the sweeper while a worker sends it: the claim skips it (core.mail.outbox).
+    return Job(SEND_MAIL_TASK, (mail_id,))

@@ -1,5 +1,7 @@
 """SQLAlchemy models, one module per table group, re-exported here."""
 
+from core.models.account import AccountToken, KnownDevice, LoginThrottle, OutgoingMail, TokenPurpose
+from core.models.appeal import VoteAppeal
 from core.models.audit import AuditEntry, WorkerHeartbeat
 from core.models.base import Base, utcnow
 from core.models.board import (
@@ -22,6 +24,7 @@ __all__ = [
     "COUNTED_STATUSES",
     "GLOBAL_BOARD",
     "AccountStatus",
+    "AccountToken",
     "AuditEntry",
     "Base",
     "Contest",
@@ -29,17 +32,22 @@ __all__ = [
     "DailySongVoteCount",
     "DailyVoteCount",
     "HttpSession",
+    "KnownDevice",
     "LeaderboardEntry",
     "LeaderboardRepair",
     "LeaderboardSnapshot",
     "LeaderboardSnapshotEntry",
     "LeaderboardState",
+    "LoginThrottle",
+    "OutgoingMail",
     "Role",
     "Song",
     "SongStatus",
+    "TokenPurpose",
     "User",
     "UserRole",
     "Vote",
+    "VoteAppeal",
     "VoteGroup",
     "VoteStatus",
     "VoteTally",

@@ -28,7 +28,6 @@ class User(Base):
         Index("uq_users_email_lower", text("lower(email)"), unique=True),
         Index("uq_users_username_lower", text("lower(username)"), unique=True),
         CheckConstraint("status IN ('active', 'banned')", name="status"),
-        CheckConstraint("failed_login_count >= 0", name="failed_login_count"),
         CheckConstraint("length(username) BETWEEN 3 AND 32", name="username_length"),
     )
 
@@ -39,8 +38,6 @@ class User(Base):
     email_verified: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default=AccountStatus.ACTIVE)
     ban_reason: Mapped[str | None] = mapped_column(String(500))
-    failed_login_count: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 

@@ -1,34 +1,43 @@
-"""Accounts: registration, authentication with lockout, roles."""
+"""Accounts: creation, validation of addresses and names, roles. Logging in is core.accounts.login."""
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable
-from datetime import datetime, timedelta
 
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import passwords
-from core.errors import Conflict, InvalidInput, NotAuthenticated, NotFound, Throttled
+from core.errors import Conflict, InvalidInput, NotFound
 from core.models import AccountStatus, Role, User, UserRole
 from core.services import audit, authority
 
-# Deliberately simple: one @, a dot in the domain, no spaces. Deliverability is proven by verification mail.
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,32}$")
+# Printable ASCII only: no control characters, no look-alikes, nothing that means something in HTML.
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9_.-]{3,32}")
 SELF_SERVICE_ROLES = frozenset({Role.VOTER, Role.CONTESTANT})
 ALL_ROLES = frozenset(role.value for role in Role)
 
 
 def normalize_email(email: str) -> str:
-    email = email.strip()
-    if len(email) > 254 or not EMAIL_PATTERN.match(email):
-        raise InvalidInput("email is not a valid address", code="invalid_email")
-    local, domain = email.rsplit("@", 1)
-    return f"{local}@{domain.lower()}"
+    """The address in the form stored and mailed to (ASCII: an international domain in its IDNA form), or
+    InvalidInput naming what is wrong. Syntax only: the verification mail proves the address works."""
+    try:
+        checked = validate_email(email.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"email is not a valid address: {exc}", code="invalid_email") from None
+    return str(checked.ascii_email or checked.normalized)
+
+
+def check_username(username: str) -> str:
+    username = username.strip()
+    if not USERNAME_PATTERN.fullmatch(username):
+        raise InvalidInput(
+            "username must be 3 to 32 letters, digits, '.', '_' or '-'", code="invalid_username"
+        )
+    return username
 
 
 def check_roles(roles: Iterable[str], *, allowed: frozenset[str] = ALL_ROLES) -> set[str]:
@@ -58,11 +67,7 @@ async def create_user(
     actor_id: int | None = None,
 ) -> User:
     email = normalize_email(email)
-    username = username.strip()
-    if not USERNAME_PATTERN.match(username):
-        raise InvalidInput(
-            "username must be 3 to 32 letters, digits, '.', '_' or '-'", code="invalid_username"
-        )
+    username = check_username(username)
     problem = passwords.password_problem(password, username=username, email=email)
     if problem:
         raise InvalidInput(problem, code="weak_password")
@@ -103,54 +108,13 @@ async def create_user(
     return user
 
 
-async def authenticate(
-    session: AsyncSession,
-    *,
-    login: str,
-    password: str,
-    now: datetime,
-    max_failures: int,
-    lockout: timedelta,
-) -> User:
-    """Check credentials. Repeated failures lock the account for a while, whatever the password then."""
-    login = login.strip().lower()
-    user = await session.scalar(
-        select(User)
-        .where((func.lower(User.email) == login) | (func.lower(User.username) == login))
-        .with_for_update(of=User)
-    )
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        retry_after = math.ceil((user.locked_until - now).total_seconds())
-        raise Throttled(
-            "too many failed logins: try again later", retry_after=retry_after, code="account_locked"
-        )
-    valid = await passwords.verify_password(password, user.password_hash if user else None)
-    if user is None:
-        raise NotAuthenticated("wrong email/username or password", code="invalid_credentials")
-    if not valid:
-        user.failed_login_count += 1
-        if user.failed_login_count >= max_failures:
-            user.locked_until = now + lockout
-            user.failed_login_count = 0
-            audit.record(
-                session,
-                actor_id=None,
-                action="user.locked",
-                target_type="user",
-                target_id=user.id,
-                details={"until": user.locked_until.isoformat()},
-            )
-        await session.commit()
-        raise NotAuthenticated("wrong email/username or password", code="invalid_credentials")
-    if user.status == AccountStatus.BANNED:
-        raise NotAuthenticated("this account is banned", code="account_banned")
-    user.failed_login_count = 0
-    user.locked_until = None
-    user.last_login_at = now
-    if passwords.needs_rehash(user.password_hash):  # parameters were raised since this hash was made
-        user.password_hash = await passwords.hash_password(password)
-    await session.commit()
-    return user
+async def find_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+async def username_taken(session: AsyncSession, username: str) -> bool:
+    found = await session.scalar(select(User.id).where(func.lower(User.username) == username.lower()))
+    return found is not None
 
 
 async def get_active_user(session: AsyncSession, user_id: int) -> User | None:

@@ -58,6 +58,7 @@ class RunningPlatform:
     admin_password: str
     contest_id: int
     log: Path
+    data_dir: Path  # the embedded mode's data: its outbox/ holds the mail the platform "sent"
     env: dict[str, str]
     cwd: Path
 
@@ -156,6 +157,7 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPlatfo
             admin_password=admin.group(2),
             contest_id=int(contest.group(1)),
             log=log,
+            data_dir=data,
             env=env,
             cwd=cwd,
         )

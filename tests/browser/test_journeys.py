@@ -368,6 +368,7 @@ def test_a_burst_of_scripted_votes_is_flagged_and_confirmed(
             bot.post(
                 "/api/auth/login", json={"login": name, "password": PASSWORD}, headers={"x-csrftoken": token}
             ).raise_for_status()
+            token = bot.cookies["csrftoken"]  # the login hands out the new session's token
             cast = bot.post(
                 f"/api/contests/{contest_id}/votes", json={"song_id": song_id}, headers={"x-csrftoken": token}
             )

@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from core.demo import tone_wav
+from tests.browser.accounts import sign_up_and_verify
 from tests.browser.conftest import RunningPlatform
 
 try:
@@ -24,23 +25,8 @@ except ImportError:  # the browser fixture skips (or fails under CI=true) and sa
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "browser-test-password-7"
 
-
-def _register(page: Any, *, contestant: bool = False) -> str:
-    """Fill in the register form on the login page; returns the username."""
-    username = f"web-{uuid.uuid4().hex[:10]}"
-    page.get_by_label("Email", exact=True).fill(f"{username}@example.com")
-    page.get_by_label("Username", exact=True).fill(username)
-    page.locator("#register-password").fill(PASSWORD)
-    if contestant:
-        page.get_by_label("I also want to submit songs (contestant account)").check()
-    page.get_by_role("button", name="Create account").click()
-    expect(page.locator("#whoami")).to_have_text(f"Logged in as {username}")
-    return username
-
-
-def test_voter_listens_votes_and_sees_the_vote(page: Any) -> None:
+def test_voter_listens_votes_and_sees_the_vote(page: Any, platform: RunningPlatform) -> None:
     page.goto("/")
     page.locator("#open-contests").get_by_role("link", name="Spring Song Contest").click()
     expect(page).to_have_url(re.compile(r"/contests/spring-song-contest-\d+$"))
@@ -55,11 +41,11 @@ def test_voter_listens_votes_and_sees_the_vote(page: Any) -> None:
     page.wait_for_function("() => document.querySelector('.song audio').currentTime > 0")
     player.evaluate("audio => audio.pause()")
 
-    # Anonymous: the page asks to log in; the link comes back here after registering.
+    # Anonymous: the page asks to log in; the link comes back here after signing up and logging in.
     expect(page.locator("#remaining")).to_have_text("Log in to vote.")
     page.locator("#remaining").get_by_role("link", name="Log in").click()
     expect(page).to_have_url(re.compile(r"/login\?next="))
-    _register(page)
+    sign_up_and_verify(page, platform)
     expect(page).to_have_url(re.compile(r"/contests/spring-song-contest-\d+$"))
 
     left = page.locator("#votes-left")
@@ -116,6 +102,7 @@ def upcoming_vote_contest(platform: RunningPlatform) -> str:
         headers = {"x-csrftoken": token}
         login = {"login": platform.admin_login, "password": platform.admin_password}
         client.post("/api/auth/login", json=login, headers=headers).raise_for_status()
+        headers = {"x-csrftoken": client.cookies["csrftoken"]}  # renewed with the session at login
         created = client.post(
             "/api/contests/",
             headers=headers,
@@ -134,13 +121,13 @@ def upcoming_vote_contest(platform: RunningPlatform) -> str:
 
 
 def test_contestant_uploads_and_withdraws_a_song(
-    page: Any, tmp_path: Path, upcoming_vote_contest: str
+    page: Any, platform: RunningPlatform, tmp_path: Path, upcoming_vote_contest: str
 ) -> None:
     audio = tmp_path / "my-first-song.wav"
     audio.write_bytes(tone_wav(330.0, seconds=31.0))
 
     page.goto("/login?next=/me/songs")
-    _register(page, contestant=True)
+    sign_up_and_verify(page, platform, contestant=True)
     expect(page).to_have_url(re.compile(r"/me/songs$"))
     expect(page.locator("#upload-form")).to_be_visible()
     page.get_by_label("Contest").select_option(label=f"{upcoming_vote_contest} (submission)")

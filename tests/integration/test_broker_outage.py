@@ -46,7 +46,11 @@ async def test_votes_cast_while_redis_is_down_are_scored_exactly_once_after(db, 
                 json={"email": f"{name}@example.com", "username": name, "password": PASSWORD},
                 headers=headers,
             )
-            assert registered.status_code == 201, registered.text
+            assert registered.status_code == 202, registered.text
+            login = {"login": name, "password": PASSWORD}
+            logged_in = await client.post("/api/auth/login", json=login, headers=headers)
+            assert logged_in.status_code == 200, logged_in.text
+            headers = {"x-csrftoken": client.cookies["csrftoken"]}  # renewed with the session
 
             redis.stop()
             cast = []

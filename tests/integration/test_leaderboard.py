@@ -33,7 +33,7 @@ from core.leaderboard.cache import (
 from core.models import Contest, LeaderboardEntry, LeaderboardRepair, Song, SongStatus, Vote, utcnow
 from core.settings import get_settings
 from tests.support.api import Api, create_account
-from tests.support.environment import BACKENDS
+from tests.support.environment import BACKENDS, OPERATOR_TOKEN
 from tests.support.jobs import send_job
 from tests.support.net import free_port
 from tests.support.processes import process_env
@@ -644,7 +644,7 @@ async def test_the_integrity_check_repairs_a_tampered_cache(api: Api, db: AsyncS
         assert await eventually(repaired)
     finally:
         await client.aclose()
-    metrics = (await api.get("/metrics")).text
+    metrics = (await api.get("/metrics", headers={"authorization": f"Bearer {OPERATOR_TOKEN}"})).text
     line = next(
         row
         for row in metrics.splitlines()

@@ -13,19 +13,21 @@ from api.app import create_app
 from core.jobs import Job, request_after_commit, send_all, take_committed
 from core.models import WorkerHeartbeat
 from tests.support.api import Api
+from tests.support.environment import OPERATOR_TOKEN
 from tests.support.jobs import send_job
 
 
 async def test_health_ready_metrics_and_schema(api: Api, worker) -> None:
     assert (await api.get("/health")).json() == {"status": "ok"}
-    ready = await api.get("/ready")
+    operator = {"authorization": f"Bearer {OPERATOR_TOKEN}"}
+    ready = await api.get("/ready", headers=operator)
     assert ready.status_code == 200, ready.text
     checks = ready.json()["checks"]
     assert checks["database"] == "ok"
     assert checks["broker"] == "ok"
     assert any(f":{worker.pid}" in name for name in checks["workers"])
 
-    metrics = await api.get("/metrics")
+    metrics = await api.get("/metrics", headers=operator)
     assert metrics.status_code == 200
     assert "ovation_requests_total" in metrics.text
 

@@ -275,6 +275,7 @@ async def test_oversized_streamed_body_is_cut_off_while_streaming(
             "/api/auth/login", json={"login": name, "password": PASSWORD}, headers={"x-csrftoken": token}
         )
         assert logged_in.status_code == 200, logged_in.text
+        token = client.cookies["csrftoken"]  # logging in renews the token with the session
         try:
             response = await client.post(
                 f"/api/contests/{contest['id']}/songs",

@@ -23,7 +23,7 @@ from core.settings import DatabaseSettings, get_settings
 from tests.integration.test_leaderboard import add_votes, board, ranks, recompute_now
 from tests.integration.test_moderation import _bot_votes, _moderator, _scored
 from tests.support.api import Api, create_account
-from tests.support.environment import BACKENDS
+from tests.support.environment import BACKENDS, OPERATOR_TOKEN
 from tests.support.jobs import send_job
 from tests.support.voting import OpenContest, eventually, open_contest, seed_vote_ring, vote
 
@@ -340,7 +340,7 @@ async def test_the_integrity_check_repairs_corrupted_tallies(api: Api, db: Async
     country = await board(api, contest.id, country="NO")
     assert country["items"] == []
     if BACKENDS.production:
-        metrics = (await api.get("/metrics")).text
+        metrics = (await api.get("/metrics", headers={"authorization": f"Bearer {OPERATOR_TOKEN}"})).text
         line = next(
             row
             for row in metrics.splitlines()

@@ -43,12 +43,18 @@ class Api:
         return await self.request("PUT", path, **kwargs)
 
     async def register(self, *, roles: list[str] | None = None, **overrides: Any) -> dict[str, Any]:
+        """Sign up and log in; returns the account as /api/auth/login answers it."""
         name = unique_name()
         body = {"email": f"{name}@example.com", "username": name, "password": PASSWORD, "roles": roles or []}
         body.update(overrides)
         response = await self.post("/api/auth/register", json=body)
-        assert response.status_code == 201, response.text
-        result: dict[str, Any] = response.json()
+        assert response.status_code == 202, response.text
+        # Signing up does not log in (its answer must not depend on whether the address had an account):
+        # the new account logs in with its password, its address still unconfirmed.
+        login = {"login": body["username"], "password": body["password"]}
+        logged_in = await self.post("/api/auth/login", json=login)
+        assert logged_in.status_code == 200, logged_in.text
+        result: dict[str, Any] = logged_in.json()
         return result
 
 

@@ -11,6 +11,8 @@ from tests.support.services import Backends, discover
 BACKENDS: Backends = discover()
 GEOIP_CITY, GEOIP_ASN = write_geoip_databases(BACKENDS.data_dir / "geoip")
 
+OPERATOR_TOKEN = "operator-token-for-the-tests-0123456789"
+
 # The settings are read once per process, at the first get_settings() (no module reads them on import).
 TEST_ENV = {
     "OVATION_DATABASE_URL": BACKENDS.database_url,
@@ -29,5 +31,7 @@ TEST_ENV = {
     # The test client's peer is called "testclient": trusting it lets tests choose the voter's address with
     # X-Forwarded-For, the way a reverse proxy would pass it on.
     "OVATION_TRUSTED_PROXIES": "testclient",
+    # /ready's details and /metrics: the tests call them as an operator with this token.
+    "OVATION_OPERATOR_TOKEN": OPERATOR_TOKEN,
 }
 os.environ.update(TEST_ENV)

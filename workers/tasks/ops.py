@@ -10,7 +10,8 @@ from datetime import timedelta
 from celery import shared_task
 from celery.signals import worker_ready
 
-from core.jobs import HEARTBEAT_TASK, SWEEP_TASK, process_song_job, scoring_job
+from core.jobs import HEARTBEAT_TASK, SWEEP_TASK, process_song_job, scoring_job, send_mail_job
+from core.mail import outbox
 from core.models import utcnow
 from core.services import ops, scoring
 from core.settings import get_settings
@@ -41,7 +42,14 @@ def sweep() -> dict[str, object]:
     if contests:
         log.info("sweeper re-requested scoring for contests %s", contests)
     songs_sent, temp_removed = _sweep_songs()
+    unsent = run_service(
+        lambda session: outbox.unsent(session, older_than=utcnow() - stale_after, now=utcnow())
+    )
+    mail_sent = send_jobs([send_mail_job(mail_id) for mail_id in unsent])
+    if unsent:
+        log.info("sweeper re-requested %d unsent messages", len(unsent))
     return {
+        "mail_requested": mail_sent,
         "scoring_requested": sent,
         "sessions_purged": purged,
         "songs_requested": songs_sent,

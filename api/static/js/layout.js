@@ -26,7 +26,8 @@ export async function initPage() {
       h(
         "li",
         { class: "account" },
-        h("span", { id: "whoami" }, `Logged in as ${user.username}`),
+        // The account page: password, address, becoming a contestant.
+        h("a", { id: "whoami", href: "/account", "aria-current": here === "/account" ? "page" : null }, `Logged in as ${user.username}`),
         " ",
         h(
           "button",
@@ -44,7 +45,15 @@ export async function initPage() {
     );
   } else {
     const next = encodeURIComponent(here + location.search);
-    items.push(h("li", { class: "account" }, h("a", { href: `/login?next=${next}` }, "Log in or register")));
+    items.push(
+      h(
+        "li",
+        { class: "account" },
+        h("a", { href: `/login?next=${next}` }, "Log in"),
+        " · ",
+        h("a", { href: `/signup?next=${next}` }, "Create an account"),
+      ),
+    );
   }
   fill(nav, h("ul", {}, items));
   return user;

@@ -21,12 +21,22 @@ const MESSAGES = {
   already_retracted: "You have already taken this vote back.",
   retraction_window_passed: "It is too late to take this vote back.",
   vote_not_found: "This vote was not found among yours.",
+  already_appealed: "You already appealed this vote. A moderator will decide.",
+  vote_not_held: "Only a vote held for review can be appealed.",
+  note_required: "Write a short note saying why first.",
   // accounts
   not_authenticated: "You need to log in first.",
   invalid_credentials: "Wrong email/username or password.",
-  account_locked: "Too many failed logins: this account is locked for a while.",
+  account_locked: "Too many failed logins for this account: wait a little before the next try.",
+  login_throttled: "Too many failed logins from your network: wait a little before the next try.",
   account_banned: "This account is banned.",
-  account_exists: "An account with this email or username already exists.",
+  username_taken: "This username is taken: choose another one.",
+  wrong_password: "That is not your current password.",
+  same_email: "That is already your address.",
+  email_taken: "That address belongs to another account now, so your account keeps its address.",
+  link_invalid: "This link is not valid. Open the newest link we mailed you, as a whole.",
+  link_used: "This link was already used, or a newer one was sent since. Ask for a new one.",
+  link_expired: "This link has expired. Ask for a new one.",
   missing_role: "Your account is not allowed to do this.",
   // songs
   submissions_closed: "This contest is not taking submissions now.",
@@ -54,6 +64,7 @@ const WITH_DETAIL = new Set([
   "invalid_metadata",
   "validation_error",
   "account_locked",
+  "login_throttled",
 ]);
 
 /** A sentence for an error thrown by api(). */

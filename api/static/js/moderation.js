@@ -110,7 +110,7 @@ function decisionForm(item) {
   const form = h(
     "form",
     { class: "decision" },
-    h("label", { for: id }, "Note (why; kept in the audit log)"),
+    h("label", { for: id }, "Note (why; kept in the audit log, and shown to voters who appealed)"),
     h("textarea", { id, name: "note", rows: 2, required: true, maxlength: 1000 }),
     h(
       "p",
@@ -253,6 +253,31 @@ function groupSummary(group) {
   );
 }
 
+function appealList(appeals) {
+  if (!appeals || !appeals.length) return null;
+  return h(
+    "section",
+    { class: "appeals", "aria-label": "Appeals" },
+    h("h4", {}, `Appeals (${appeals.length})`),
+    h("p", { class: "hint" }, "These voters appealed the hold on their vote: they see your decision and its note."),
+    h(
+      "ul",
+      {},
+      appeals.map((appeal) =>
+        h(
+          "li",
+          { dataset: { voteId: appeal.vote_id } },
+          `Vote #${appeal.vote_id} (account #${appeal.voter_id}), `,
+          when(appeal.created_at),
+          ": “",
+          appeal.note,
+          "”",
+        ),
+      ),
+    ),
+  );
+}
+
 function caseItem(item) {
   const details = h("div", { class: "case-votes" });
   const toggle = h(
@@ -272,7 +297,7 @@ function caseItem(item) {
           const detail = await api(
             `/api/moderation/contests/${contest.id}/case?key=${encodeURIComponent(item.key)}`,
           );
-          fill(details, voteTable(detail.votes));
+          fill(details, appealList(detail.appeals), voteTable(detail.votes));
         } catch (error) {
           fill(details, h("p", { class: "message", dataset: { kind: "error" } }, explain(error)));
         }
@@ -300,6 +325,7 @@ function caseItem(item) {
       when(item.first_cast_at),
       " – ",
       when(item.last_cast_at),
+      item.appeals ? h("strong", { class: "appeal-count" }, ` · ${item.appeals} appeal(s)`) : null,
     ),
     group,
     h("h4", {}, "Reasons"),

@@ -170,7 +170,8 @@ async function main() {
     return;
   }
   if (!hasRole(user, "contestant")) {
-    say(status, "Your account is not a contestant account. Register one with “I also want to submit songs” ticked.");
+    // The same account becomes a contestant from the account page: no second account.
+    say(status, "To submit songs, make your account a contestant account first.", "info", h("a", { href: "/account" }, "Become a contestant"));
     return;
   }
   let contests = [];

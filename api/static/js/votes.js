@@ -1,5 +1,6 @@
-// My votes: each vote's status and, in plain words, what it means; retraction within the contest's window.
-import { api } from "./api.js";
+// My votes: each vote's status and, in plain words, what it means; retraction within the contest's window;
+// an appeal (once, with a short note) against a hold, and the moderator's decision with its reason.
+import { allPages, api } from "./api.js";
 import { $, fill, h, label, say, when } from "./dom.js";
 import { initPage } from "./layout.js";
 import { explain, loginLink } from "./messages.js";
@@ -8,6 +9,8 @@ import { pager } from "./pager.js";
 const PAGE_SIZE = 50;
 const songs = new Map(); // id -> Promise<{title, contest}>
 const contests = new Map(); // id -> Promise<contest | null>
+const appeals = new Map(); // vote id -> the voter's appeal of it
+const APPEAL_NOTE_LIMIT = 500;
 
 function contestOf(id) {
   if (!contests.has(id)) contests.set(id, api(`/api/contests/${id}`).catch(() => null));
@@ -35,10 +38,78 @@ async function row(vote) {
     ),
     h("td", {}, when(vote.cast_at)),
     h("td", {}, h("span", { class: `badge status-${status}` }, label(status))),
-    h("td", { class: "explanation" }, vote.explanation),
-    h("td", {}, retractButton(vote, title)),
+    h("td", { class: "explanation" }, vote.explanation, appealStatus(appeals.get(vote.id))),
+    h("td", { class: "actions" }, retractButton(vote, title), appealForm(vote, title)),
   );
   return tr;
+}
+
+const DECISIONS = {
+  waiting: "A moderator will look at it.",
+  counted: "Decision: your vote counts.",
+  not_counted: "Decision: your vote does not count.",
+};
+
+function appealStatus(appeal) {
+  if (!appeal) return null;
+  return h(
+    "div",
+    { class: "appeal", dataset: { state: appeal.state } },
+    h("p", {}, "You appealed on ", when(appeal.created_at), ": “", appeal.note, "”"),
+    h("p", {}, DECISIONS[appeal.state] || ""),
+    appeal.decision_note ? h("p", {}, "The moderator's reason: “", appeal.decision_note, "”") : null,
+  );
+}
+
+function appealForm(vote, title) {
+  // Offered for a held vote that was not appealed yet; the server decides, and says so otherwise.
+  if (vote.status !== "suspicious" || vote.retracted_at || appeals.has(vote.id)) return null;
+  const id = `appeal-${vote.id}`;
+  const form = h(
+    "form",
+    { class: "appeal-form", hidden: true },
+    h("label", { for: id }, "Why is this vote honest? (once, short)"),
+    h("textarea", { id, name: "note", rows: 3, required: true, maxlength: APPEAL_NOTE_LIMIT }),
+    h("p", {}, h("button", { type: "submit" }, "Send the appeal")),
+  );
+  const open = h(
+    "button",
+    {
+      type: "button",
+      "aria-label": `Appeal the hold on my vote for ${title}`,
+      onclick: () => {
+        open.hidden = true;
+        form.hidden = false;
+        form.elements.note.focus();
+      },
+    },
+    "Appeal",
+  );
+  let busy = false;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const status = $("#status");
+    const note = form.elements.note.value.trim();
+    if (!note) {
+      say(status, "Write a short note saying why your vote is honest.", "error");
+      return;
+    }
+    if (busy) return; // a double click appeals once
+    busy = true;
+    form.querySelector("button").disabled = true;
+    try {
+      const appeal = await api(`/api/votes/${vote.id}/appeal`, { method: "POST", json: { note } });
+      appeals.set(vote.id, appeal);
+      form.closest("tr").replaceWith(await row(vote));
+      say(status, `Your appeal for the vote for “${title}” was sent.`, "ok");
+    } catch (error) {
+      say(status, explain(error), "error");
+      form.querySelector("button").disabled = false;
+    } finally {
+      busy = false;
+    }
+  });
+  return [open, form];
 }
 
 function retractButton(vote, title) {
@@ -74,6 +145,13 @@ async function main() {
   if (!user) {
     say(status, "Log in to see your votes.", "info", loginLink());
     return;
+  }
+  try {
+    for (const appeal of await allPages("/api/me/appeals", { pageSize: 100, max: 1000 })) {
+      appeals.set(appeal.vote_id, appeal);
+    }
+  } catch (error) {
+    say(status, explain(error), "error"); // the votes still show; appeals come back on a reload
   }
   const votes = pager({
     button: $("#more-votes"),
