@@ -23,7 +23,9 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.accounts import tokens
 from core.models import Contest, ContestStatus, Song, SongStatus, User, Vote
+from core.models.account import TokenPurpose
 from core.settings import get_settings
 from core.storage import open_storage
 from tests.support.api import PASSWORD, create_account, unique_name
@@ -418,6 +420,93 @@ async def _reject(world: World, caller: Caller, whose: str) -> Call:
     return "POST", f"/api/moderation/songs/{song_id}/reject", {"json": {"reason": "not a song"}}
 
 
+# --- accounts and appeals -------------------------------------------------------------------------------
+
+# Calls that change the calling account itself (its password, address or roles) run as a stand-in: a fresh
+# account of the caller's role in a client of its own, so the caller keeps its role for the other rows.
+STAND_IN = "stand_in"
+
+
+async def _link_token(world: World, purpose: TokenPurpose) -> str:
+    """A mailed link's token for a fresh account, issued by the service the mail flows use."""
+    user_id = await world.account()
+    user = await world.db.get(User, user_id)
+    assert user is not None
+    token = await tokens.issue(
+        world.db,
+        user_id=user_id,
+        purpose=purpose,
+        email=user.email,
+        lifetime=timedelta(hours=1),
+        now=datetime.now(UTC),
+        secret=get_settings().secret_key,
+    )
+    await world.db.commit()
+    return token
+
+
+@request("verifyEmail")
+async def _verify_email(world: World, caller: Caller, whose: str) -> Call:
+    token = await _link_token(world, TokenPurpose.VERIFY_EMAIL)
+    return "POST", "/api/auth/verify-email", {"json": {"token": token}}
+
+
+@request("resendVerification")
+async def _resend(world: World, caller: Caller, whose: str) -> Call:
+    return "POST", "/api/auth/verify-email/resend", {"json": {"email": f"{unique_name()}@example.com"}}
+
+
+@request("requestPasswordReset")
+async def _request_reset(world: World, caller: Caller, whose: str) -> Call:
+    return "POST", "/api/auth/password-reset", {"json": {"email": f"{unique_name()}@example.com"}}
+
+
+@request("resetPassword")
+async def _reset(world: World, caller: Caller, whose: str) -> Call:
+    token = await _link_token(world, TokenPurpose.RESET_PASSWORD)
+    body = {"token": token, "password": PASSWORD + "-renewed"}
+    return "POST", "/api/auth/password-reset/confirm", {"json": body}
+
+
+@request("changePassword")
+async def _change_password(world: World, caller: Caller, whose: str) -> Call:
+    body = {"current_password": PASSWORD, "new_password": PASSWORD + "-renewed"}
+    return "POST", "/api/account/password", {"json": body, STAND_IN: True}
+
+
+@request("changeEmail")
+async def _change_email(world: World, caller: Caller, whose: str) -> Call:
+    body = {"password": PASSWORD, "new_email": f"{unique_name()}@example.com"}
+    return "POST", "/api/account/email", {"json": body, STAND_IN: True}
+
+
+@request("becomeContestant")
+async def _become_contestant(world: World, caller: Caller, whose: str) -> Call:
+    return "POST", "/api/account/contestant", {STAND_IN: True}
+
+
+@request("appealVote")
+async def _appeal(world: World, caller: Caller, whose: str) -> Call:
+    """A vote held for review: its voter may appeal it, nobody else sees it."""
+    vote_id = await world.vote(await world.contest(), await _owner(world, caller, whose), status="suspicious")
+    return "POST", f"/api/votes/{vote_id}/appeal", {"json": {"note": "I voted myself, honestly"}}
+
+
+@request("listMyAppeals")
+async def _my_appeals(world: World, caller: Caller, whose: str) -> Call:
+    return "GET", "/api/me/appeals", {}
+
+
+async def _stand_in(world: World, caller: Caller) -> Caller:
+    if caller.role == "anonymous":
+        return Caller("anonymous", httpx.AsyncClient(base_url=world.base_url, timeout=30))
+    name, user_id = await create_account(world.db, *([] if caller.role == "voter" else [caller.role]))
+    stand_in = Caller(caller.role, httpx.AsyncClient(base_url=world.base_url, timeout=30), user_id)
+    login = await stand_in.send("POST", "/api/auth/login", json={"login": name, "password": PASSWORD})
+    assert login.status_code == 200, login.text
+    return stand_in
+
+
 @pytest.fixture(scope="module")
 def api_server(settings) -> Iterator[str]:
     logs = Path(BACKENDS.data_dir) / "matrix"
@@ -465,6 +554,13 @@ async def _call(world: World, caller: Caller, operation_id: str, whose: str) -> 
     if kwargs.pop("stream", False):  # the live feed never ends: its first answer is all there is to see
         async with caller.client.stream(method, path, **kwargs) as response:
             return response.status_code, response.headers.get("content-type", "")
+    if kwargs.pop(STAND_IN, False):
+        stand_in = await _stand_in(world, caller)
+        try:
+            response = await stand_in.send(method, path, **kwargs)
+        finally:
+            await stand_in.client.aclose()
+        return response.status_code, response.text[:200]
     response = await caller.send(method, path, **kwargs)
     if operation_id in ("logout", "login", "register"):
         await _sign_in_again(world, caller)
